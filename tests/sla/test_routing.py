@@ -52,8 +52,8 @@ class Team:
             for r in self.reps
         ]
 
-    def assign(self, traits: LeadTraits = LeadTraits()) -> RoutingDecision:
-        decision = route(self.strategy, self.standings(), traits)
+    def assign(self, traits: LeadTraits | None = None) -> RoutingDecision:
+        decision = route(self.strategy, self.standings(), traits or LeadTraits())
         self.turns.update(decision.new_turns)
         if decision.assignee is not None:
             self.open[decision.assignee] += 1
@@ -114,7 +114,8 @@ def test_no_reps_configured():
 
 
 def test_a_rep_who_is_away_and_full_is_reported_as_away():
-    decision = route(RR, [stand("U1", away=True, open_leads=3, max_open=3), stand("U2")], LeadTraits())
+    full_and_away = stand("U1", away=True, open_leads=3, max_open=3)
+    decision = route(RR, [full_and_away, stand("U2")], LeadTraits())
     assert decision.skipped == (Skip("U1", "away"),)
 
 
@@ -162,7 +163,9 @@ def test_segment_narrows_the_region_matches():
     ]
     decision = route(RR, standings, LeadTraits(region="EMEA", segment="Enterprise"))
     assert decision.assignee == "U2"
-    assert decision.rule == "region EMEA matched 2 of 3 reps; segment Enterprise matched 1 of 3 reps"
+    assert decision.rule == (
+        "region EMEA matched 2 of 3 reps; segment Enterprise matched 1 of 3 reps"
+    )
     assert [s.slack_id for s in decision.skipped] == ["U1", "U3"]
 
 
