@@ -1,0 +1,105 @@
+"""Cadence: first contact, next attempt due, and when disqualifying is allowed.
+
+Calendar: the contract's Mon-Fri 09:00-17:00 New York (EST, UTC-5, in December 2026).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sla.cadence import AttemptFact, cadence_state, utc_text
+from sla.lead import AttemptChannel, AttemptOutcome
+from sla.policy import DEFAULT_POLICY
+
+TERMS = DEFAULT_POLICY.sla  # 5 attempts, 8h follow-up
+CAL = DEFAULT_POLICY.calendar
+DUE = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)  # Mon 11:00 New York
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+
+
+def call(at: datetime, outcome: AttemptOutcome | None = None) -> AttemptFact:
+    return AttemptFact(at, AttemptChannel.CALL, outcome)
+
+
+def test_before_any_attempt_the_next_due_is_first_contact():
+    state = cadence_state(TERMS, CAL, DUE, [])
+    assert state.attempts == 0
+    assert state.first_contact_at is None
+    assert state.first_contact_met is None
+    assert state.last_attempt_at is None
+    assert state.next_due == DUE
+    assert not state.may_disqualify
+    assert state.refusal() == (
+        "0 of 5 attempts logged and none connected; next attempt due Mon 2026-12-07 16:00 UTC"
+    )
+
+
+def test_first_contact_on_the_deadline_is_met_and_follow_up_is_business_time():
+    state = cadence_state(TERMS, CAL, DUE, [call(DUE)])
+    assert state.first_contact_at == DUE
+    assert state.first_contact_met is True
+    # Mon 11:00 + 8h of business time = 6h Monday + 2h Tuesday -> Tue 11:00 New York.
+    assert state.next_due == utc(8, 16)
+
+
+def test_late_first_contact_is_not_met():
+    state = cadence_state(TERMS, CAL, DUE, [call(DUE + timedelta(seconds=1))])
+    assert state.first_contact_met is False
+
+
+def test_first_contact_is_the_earliest_attempt_of_any_kind_in_any_order():
+    attempts = [
+        AttemptFact(utc(7, 18), AttemptChannel.EMAIL),
+        AttemptFact(utc(7, 15), AttemptChannel.LINKEDIN, AttemptOutcome.BOUNCED),
+    ]
+    state = cadence_state(TERMS, CAL, DUE, attempts)
+    assert state.first_contact_at == utc(7, 15)
+    assert state.first_contact_met is True
+    assert state.last_attempt_at == utc(7, 18)
+    # Mon 13:00 New York + 8h -> 4h Monday, 4h Tuesday -> Tue 13:00 New York.
+    assert state.next_due == utc(8, 18)
+
+
+def test_refusal_counts_attempts_and_uses_the_given_formatter():
+    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15)), call(utc(7, 16)), call(utc(7, 17))])
+    assert state.attempts == 3
+    text = state.refusal(lambda t: f"<!date^{int(t.timestamp())}^{{date_short}}|{t:%H:%M}>")
+    assert text == (
+        "3 of 5 attempts logged and none connected; next attempt due "
+        f"<!date^{int(utc(8, 17).timestamp())}^{{date_short}}|17:00>"
+    )
+
+
+def test_min_attempts_reached_ends_the_cadence():
+    attempts = [call(utc(7, 14 + i)) for i in range(5)]
+    state = cadence_state(TERMS, CAL, DUE, attempts)
+    assert state.may_disqualify
+    assert state.next_due is None
+    assert state.refusal() is None
+
+
+def test_connected_ends_the_cadence_early():
+    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15), AttemptOutcome.CONNECTED)])
+    assert state.connected
+    assert state.may_disqualify
+    assert state.next_due is None
+    assert state.refusal() is None
+
+
+def test_voicemail_is_not_connected():
+    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15), AttemptOutcome.VOICEMAIL)])
+    assert not state.connected
+    assert not state.may_disqualify
+
+
+def test_min_attempts_of_one():
+    terms = replace(TERMS, min_attempts=1)
+    assert cadence_state(terms, CAL, DUE, [call(utc(7, 15))]).may_disqualify
+
+
+def test_utc_text():
+    assert utc_text(utc(7, 16)) == "Mon 2026-12-07 16:00 UTC"
