@@ -157,7 +157,7 @@ def _unavailable(s: RepStanding) -> str | None:
     if s.away:
         return "away"
     if s.open_leads >= s.rep.max_open:
-        return f"at capacity ({s.open_leads}/{s.rep.max_open} open)"
+        return f"at capacity, {s.open_leads}/{s.rep.max_open} open"
     return None
 
 

@@ -88,9 +88,9 @@ def test_explain_names_the_pick_and_every_skip():
         LeadTraits(),
     )
     assert decision.assignee == "U1"
-    assert decision.skipped == (Skip("U2", "away"), Skip("U3", "at capacity (30/30 open)"))
+    assert decision.skipped == (Skip("U2", "away"), Skip("U3", "at capacity, 30/30 open"))
     assert decision.explain() == (
-        "round_robin picked U1 (next in turn); skipped U2 (away), U3 (at capacity (30/30 open))"
+        "round_robin picked U1 (next in turn); skipped U2 (away), U3 (at capacity, 30/30 open)"
     )
     assert decision.explain(lambda u: f"<@{u}>").startswith("round_robin picked <@U1>")
 
@@ -103,7 +103,7 @@ def test_nobody_eligible_assigns_nobody_and_explains_all_skips():
     assert [s.slack_id for s in decision.skipped] == ["U1", "U2"]
     assert dict(decision.new_turns) == {}
     assert decision.explain() == (
-        "weighted found no rep to assign; skipped U1 (away), U2 (at capacity (5/5 open))"
+        "weighted found no rep to assign; skipped U1 (away), U2 (at capacity, 5/5 open)"
     )
 
 
