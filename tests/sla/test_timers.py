@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sla.cadence import AttemptFact
 from sla.lead import AttemptChannel, AttemptOutcome
@@ -232,3 +234,38 @@ def test_next_check_is_never_in_the_past_and_nothing_due_is_missed(minutes):
     assert all(t.fires_at <= now for t in due)
     assert next_check is None or next_check > now
     assert len(due) + (next_check is not None) >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    opened=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(1, 3 * 8 * 60),
+    percent=st.integers(1, 99),
+    left=st.integers(1, 600),
+)
+def test_reminders_land_where_their_rule_says(opened, minutes, percent, left):
+    share, before = ReminderRule(share=percent / 100), ReminderRule(before=timedelta(minutes=left))
+    terms = replace(TERMS, reminders=(share, before))
+    deadline = CAL.add(opened, timedelta(minutes=minutes))
+    win = Window(DeadlineKind.FOLLOW_UP, opened, deadline)
+    timers = timers_for(win, terms, CAL)
+    assert timers[-1].kind is TimerKind.BREACH and timers[-1].fires_at == deadline
+    assert [t.fires_at for t in timers] == sorted(t.fires_at for t in timers)
+    length = timedelta(minutes=minutes)
+    for t in timers[:-1]:
+        assert opened < t.fires_at < deadline
+        if t.label == share.text:
+            assert CAL.elapsed(opened, t.fires_at) == timedelta(
+                seconds=round(length.total_seconds() * percent / 100)
+            )
+        else:
+            assert CAL.elapsed(t.fires_at, deadline) == timedelta(minutes=left)
+    at = {t.label: t.fires_at for t in timers}
+    if left >= minutes:
+        assert before.text not in at  # no room in the window
+    elif CAL.add(opened, length - timedelta(minutes=left)) == at.get(share.text):
+        assert before.text not in at  # same instant as the share reminder: one nudge
+    else:
+        assert before.text in at
