@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from records to (text, blocks). No queries, no I/O."""

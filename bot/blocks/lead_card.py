@@ -1,0 +1,175 @@
+"""The lead as reps and managers see it: the DM card, the `/lead` card and `/lead list`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.blocks.dates import date_token, mention, time_left
+from bot.blocks.message import Block, Message, context, divider, header, section
+from bot.ids import ActionId
+from sla.cadence import CadenceState, cadence_state
+from sla.policy import Policy
+from storage.records import AssignmentRecord, LeadRecord
+
+
+def cadence_of(record: LeadRecord, policy: Policy) -> CadenceState | None:
+    if record.first_contact_due is None:
+        return None
+    return cadence_state(
+        policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
+    )
+
+
+def _deadline_line(
+    record: LeadRecord, state: CadenceState | None, policy: Policy, now: datetime
+) -> str:
+    zone = policy.calendar.zone
+    if not record.status.is_open:
+        return f"Closed as *{record.status}*"
+    if state is None or state.next_due is None:
+        if state is not None and state.connected:
+            return (
+                "Connected — no more attempts owed. "
+                "`/lead convert` or `/lead disqualify` when done."
+            )
+        return f"Minimum of {policy.sla.min_attempts} attempts met — no attempt deadline."
+    what = "First contact" if state.attempts == 0 else f"Attempt {state.attempts + 1}"
+    return (
+        f"*{what} due* {date_token(state.next_due, zone)} · "
+        f"{time_left(policy.calendar, now, state.next_due)}"
+    )
+
+
+def _facts(record: LeadRecord) -> str:
+    parts = [f"*Score* {record.score:g}"]
+    if record.source:
+        parts.append(f"*Source* {record.source}")
+    if record.region:
+        parts.append(f"*Region* {record.region}")
+    if record.segment:
+        parts.append(f"*Segment* {record.segment}")
+    return " · ".join(parts)
+
+
+def _attempt_progress(state: CadenceState | None, policy: Policy) -> str:
+    if state is None:
+        return ""
+    count = f"{state.attempts} of {policy.sla.min_attempts} attempts logged"
+    if state.first_contact_met is None:
+        return count
+    return f"{count} · first contact {'on time' if state.first_contact_met else 'late'}"
+
+
+def _buttons(record: LeadRecord) -> Block:
+    def button(action: ActionId, label: str) -> Block:
+        return {
+            "type": "button",
+            "action_id": action.value,
+            "value": record.id,
+            "text": {"type": "plain_text", "text": label},
+        }
+
+    return {
+        "type": "actions",
+        "block_id": f"attempt:{record.id}",
+        "elements": [
+            button(ActionId.LOG_CALL, "Log call"),
+            button(ActionId.LOG_EMAIL, "Log email"),
+            button(ActionId.LOG_CONNECTED, "Connected"),
+        ],
+    }
+
+
+def dm_card(
+    record: LeadRecord, assignment: AssignmentRecord, *, policy: Policy, now: datetime
+) -> Message:
+    """The rep's live card: what the lead is, when the next touch is due, one-click logging."""
+    state = cadence_of(record, policy)
+    blocks: list[Block] = [
+        header(f"{record.id}: {record.display_name}"),
+        section(_facts(record) + (f"\n*Email* {record.email}" if record.email else "")),
+    ]
+    if assignment.ended_at is not None:
+        successor = record.assignee if record.assignee != assignment.assignee else None
+        blocks.append(
+            section(f"Reassigned to {mention(successor)} — nothing more needed from you.")
+        )
+        return Message(text=f"{record.id} was reassigned", blocks=blocks)
+    deadline = _deadline_line(record, state, policy, now)
+    blocks.append(section(deadline))
+    progress = _attempt_progress(state, policy)
+    if progress:
+        blocks.append(context(progress))
+    if record.status.is_open:
+        blocks.append(_buttons(record))
+        blocks.append(context(f"Or type `/attempt {record.id} call no-answer left a message`"))
+    text = f"{record.id} {record.display_name}: {_plain(deadline)}"
+    return Message(text=text, blocks=blocks)
+
+
+def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Message:
+    """`/lead LEAD`: the whole story, including why this rep and where the cadence stands."""
+    state = cadence_of(record, policy)
+    zone = policy.calendar.zone
+    blocks: list[Block] = [
+        header(f"{record.id}: {record.display_name}"),
+        section(f"{_facts(record)}\n*Status* {record.status} · *Owner* {mention(record.assignee)}"),
+        section(_deadline_line(record, state, policy, now)),
+    ]
+    if state is not None:
+        blocks.append(context(_attempt_progress(state, policy)))
+        refusal = state.refusal(lambda t: date_token(t, zone))
+        blocks.append(context("Disqualify: " + (refusal or "allowed")))
+    if record.routing_note:
+        blocks.append(section(f"*Why {mention(record.assignee)}:* {record.routing_note}"))
+    history = [
+        f"{date_token(a.assigned_at, zone)} → {mention(a.assignee)}"
+        + (f" by {mention(a.assigned_by)}" if a.assigned_by else "")
+        for a in record.assignments
+    ]
+    if len(history) > 1:
+        blocks.append(context("*Owners:* " + " · ".join(history)))
+    if record.attempts:
+        lines = [
+            f"{i}. {a.channel}{' — ' + a.outcome if a.outcome else ''} · {date_token(a.at, zone)}"
+            f" by {mention(a.by)}{' — ' + a.note if a.note else ''}"
+            for i, a in enumerate(record.attempts, 1)
+        ]
+        blocks.append(divider())
+        blocks.append(section("*Attempts*\n" + "\n".join(lines)))
+    if record.breaches:
+        lines = [
+            f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
+            for b in record.breaches
+        ]
+        blocks.append(section("*Breaches*\n" + "\n".join(lines)))
+    if record.close_reason:
+        blocks.append(context(f"*Closed:* {record.close_reason}"))
+    return Message(text=f"{record.id} {record.display_name} ({record.status})", blocks=blocks)
+
+
+def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Message:
+    """`/lead list` and App Home: my open leads, most urgent first, each with its countdown."""
+    if not records:
+        return Message(
+            text="You have no open leads.", blocks=[section("You have no open leads. :tada:")]
+        )
+
+    def urgency(record: LeadRecord) -> datetime:
+        state = cadence_of(record, policy)
+        return (
+            state.next_due if state and state.next_due else datetime.max.replace(tzinfo=now.tzinfo)
+        )
+
+    lines = []
+    for record in sorted(records, key=urgency):
+        state = cadence_of(record, policy)
+        lines.append(
+            f"*{record.id}* {record.display_name} — {_deadline_line(record, state, policy, now)}"
+        )
+    text = f"You have {len(records)} open lead{'s' if len(records) != 1 else ''}"
+    return Message(text=text, blocks=[section(f"*{text}*"), *[section(line) for line in lines]])
+
+
+def _plain(mrkdwn: str) -> str:
+    return mrkdwn.replace("*", "")

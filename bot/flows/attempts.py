@@ -1,0 +1,79 @@
+"""A rep logs an attempt (slash command or DM button)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.flows.access import lead_for_action
+from bot.flows.notices import NoticeKind
+from bot.flows.schedule import reschedule
+from sla.cadence import CadenceState, cadence_state
+from sla.lead import AttemptChannel, AttemptOutcome, LeadStatus
+from sla.policy import Policy
+from storage.models import Attempt
+from storage.records import LeadRecord
+from storage.repositories import leads, outbox
+
+
+@dataclass(frozen=True)
+class AttemptLogged:
+    record: LeadRecord
+    number: int  # this was attempt k
+    was_first_contact: bool
+    state: CadenceState
+
+
+def log_attempt(
+    session: Session,
+    reference: str,
+    *,
+    actor: str,
+    channel: AttemptChannel,
+    outcome: AttemptOutcome | None,
+    note: str | None,
+    policy: Policy,
+    now: datetime,
+) -> AttemptLogged:
+    lead = lead_for_action(session, reference, actor=actor, policy=policy)
+    attempt = leads.add_attempt(
+        session=session,
+        attempt=Attempt(
+            lead_id=lead.id or 0,
+            channel=channel,
+            outcome=outcome,
+            at=now,
+            by=actor,
+            note=note,
+        ),
+    )
+    first = lead.first_contact_at is None
+    if first:
+        lead.first_contact_at = now
+    if outcome is AttemptOutcome.CONNECTED:
+        lead.status = LeadStatus.CONNECTED
+    elif lead.status in (LeadStatus.ASSIGNED, LeadStatus.UNASSIGNED):
+        lead.status = LeadStatus.WORKING if lead.assignee else lead.status
+    session.add(lead)
+    reschedule(session, lead, policy=policy, now=now)
+    current = leads.current_assignment(session=session, lead_id=lead.id or 0)
+    if current is not None:
+        outbox.enqueue(
+            session=session,
+            dedupe_key=f"card:{current.id}:attempt:{attempt.id}",
+            kind=NoticeKind.CARD,
+            recipient=current.assignee,
+            now=now,
+            lead_id=lead.id,
+            assignment_id=current.id,
+        )
+    record = leads.load_record(session=session, lead_id=lead.id or 0)
+    assert record is not None and record.first_contact_due is not None
+    state = cadence_state(
+        policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
+    )
+    return AttemptLogged(
+        record=record, number=len(record.attempts), was_first_contact=first, state=state
+    )

@@ -1,0 +1,66 @@
+"""Ending a lead: converted, disqualified (only once the cadence allows), or rejected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.errors import Refused, UsageError
+from bot.flows.access import lead_for_action
+from bot.flows.notices import NoticeKind
+from sla.cadence import cadence_state
+from sla.lead import LeadStatus
+from sla.policy import Policy
+from storage.records import LeadRecord
+from storage.repositories import leads, outbox
+
+
+def close_lead(
+    session: Session,
+    reference: str,
+    *,
+    actor: str,
+    status: LeadStatus,
+    reason: str | None,
+    policy: Policy,
+    now: datetime,
+    when: Callable[[datetime], str],
+) -> LeadRecord:
+    """Close a lead. `when` writes a deadline for the refusal text (a Slack date token)."""
+    if status in (LeadStatus.DISQUALIFIED, LeadStatus.REJECTED) and not reason:
+        verb = "disqualify" if status is LeadStatus.DISQUALIFIED else "reject"
+        raise UsageError(f"Say why: `/lead {verb} {reference} REASON…`")
+    lead = lead_for_action(session, reference, actor=actor, policy=policy)
+    if status is LeadStatus.DISQUALIFIED:
+        record = leads.load_record(session=session, lead_id=lead.id or 0)
+        assert record is not None and record.first_contact_due is not None
+        state = cadence_state(
+            policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
+        )
+        refusal = state.refusal(when)
+        if refusal:
+            raise Refused(
+                f"Not yet: {refusal}. The SLA asks for {policy.sla.min_attempts} "
+                "attempts (or a connection) before a lead is disqualified."
+            )
+    lead.status = status
+    lead.closed_at, lead.closed_by, lead.close_reason = now, actor, reason
+    lead.next_check_at = None
+    session.add(lead)
+    session.flush()
+    current = leads.current_assignment(session=session, lead_id=lead.id or 0)
+    if current is not None:
+        outbox.enqueue(
+            session=session,
+            dedupe_key=f"card:{current.id}:closed",
+            kind=NoticeKind.CARD,
+            recipient=current.assignee,
+            now=now,
+            lead_id=lead.id,
+            assignment_id=current.id,
+        )
+    record = leads.load_record(session=session, lead_id=lead.id or 0)
+    assert record is not None
+    return record

@@ -1,0 +1,49 @@
+"""`/attempt LEAD CHANNEL [OUTCOME] [note…]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from sqlmodel import Session
+
+from bot.blocks.replies import ATTEMPT_USAGE, attempt_logged
+from bot.flows.attempts import log_attempt
+from bot.listeners.commands import parsing
+from bot.listeners.context import runtime_of
+from bot.listeners.once import Reply, ephemeral, run_once
+
+
+def attempt_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    runtime = runtime_of(context)
+    args = parsing.words(body.get("text"))
+    reference = parsing.lead_ref(args[0] if args else None, ATTEMPT_USAGE)
+    channel = parsing.attempt_channel(args[1] if len(args) > 1 else None)
+    outcome, consumed = parsing.maybe_outcome(args[2] if len(args) > 2 else None)
+    note = " ".join(args[2 + int(consumed) :]) or None
+    actor = body["user_id"]
+
+    def work(session: Session) -> Reply:
+        now = runtime.clock()
+        logged = log_attempt(
+            session,
+            reference,
+            actor=actor,
+            channel=channel,
+            outcome=outcome,
+            note=note,
+            policy=runtime.policy,
+            now=now,
+        )
+        return ephemeral(
+            attempt_logged(
+                logged.record,
+                number=logged.number,
+                first=logged.was_first_contact,
+                state=logged.state,
+                policy=runtime.policy,
+                now=now,
+            )
+        )
+
+    ack(**run_once(runtime, body, work))

@@ -1,0 +1,56 @@
+"""The timer: every replica runs the same pass; database claims make that safe."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.courier import Courier
+from bot.flows.sweep import SweepReport, sweep
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class TickReport:
+    sweep: SweepReport
+    sent: int
+
+
+def run_tick(runtime: Runtime, courier: Courier) -> TickReport:
+    """One pass: fire due timers, retry routing, then send whatever the outbox owes."""
+    with runtime.transaction() as session:
+        report = sweep(session, policy=runtime.policy, now=runtime.clock())
+    return TickReport(sweep=report, sent=courier.deliver_due())
+
+
+def start_scheduler(
+    runtime: Runtime, courier: Courier, *, seconds: int = TICK_SECONDS
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+
+    def tick() -> None:
+        try:
+            result = run_tick(runtime, courier)
+            if result.sweep.checked or result.sent:
+                log.info("tick: %s, %s sent", result.sweep, result.sent)
+        except Exception:
+            log.exception("tick failed; the next one will pick the work up")
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=seconds,
+        id="leadclock-tick",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=None,
+    )
+    scheduler.start()
+    scheduler.modify_job("leadclock-tick", next_run_time=runtime.clock())
+    return scheduler

@@ -1,0 +1,1 @@
+"""Repositories: query and write functions taking `*, session`. They flush; callers commit."""

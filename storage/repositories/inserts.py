@@ -1,0 +1,22 @@
+"""Insert-if-absent, the primitive that makes work happen once across replicas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+
+def insert_once(session: Session, model: type[SQLModel], **values: Any) -> bool:
+    """Insert a row unless one with the same unique key exists; True when this call inserted it.
+
+    `ON CONFLICT DO NOTHING` decides inside the database, so two processes racing for the same
+    key cannot both win, and the loser's transaction stays usable.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

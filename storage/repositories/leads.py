@@ -1,0 +1,254 @@
+"""Leads and the facts attached to them: assignments, attempts, breaches, fired timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from sla.figures import LeadFacts
+from sla.lead import LeadStatus
+from storage.models import Assignment, Attempt, Breach, Lead, TimerFiring
+from storage.records import AssignmentRecord, AttemptRecord, BreachRecord, LeadRecord
+from storage.repositories.inserts import insert_once
+
+OPEN_STATUSES = tuple(s.value for s in LeadStatus if s.is_open)
+
+
+def get(*, session: Session, lead_id: int, for_update: bool = False) -> Lead | None:
+    statement = select(Lead).where(Lead.id == lead_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.exec(statement).first()
+
+
+def by_external_id(*, session: Session, external_id: str) -> Lead | None:
+    return session.exec(select(Lead).where(Lead.external_id == external_id)).first()
+
+
+def add(*, session: Session, lead: Lead) -> Lead:
+    session.add(lead)
+    session.flush()
+    return lead
+
+
+def open_counts(*, session: Session) -> dict[str, int]:
+    """Open leads per assignee, for capacity checks and least-loaded routing."""
+    rows = session.exec(
+        select(Lead.assignee, func.count())
+        .where(col(Lead.status).in_(OPEN_STATUSES), col(Lead.assignee).is_not(None))
+        .group_by(Lead.assignee)
+    ).all()
+    return {assignee: count for assignee, count in rows if assignee}
+
+
+def open_leads_of(*, session: Session, assignee: str) -> list[Lead]:
+    return list(
+        session.exec(
+            select(Lead)
+            .where(Lead.assignee == assignee, col(Lead.status).in_(OPEN_STATUSES))
+            .order_by(col(Lead.first_contact_due), col(Lead.id))
+        ).all()
+    )
+
+
+def open_leads(*, session: Session) -> list[Lead]:
+    return list(
+        session.exec(
+            select(Lead).where(col(Lead.status).in_(OPEN_STATUSES)).order_by(col(Lead.id))
+        ).all()
+    )
+
+
+def claim_due(*, session: Session, now: datetime, limit: int) -> list[Lead]:
+    """Leads whose next check is due, earliest first, locked against other replicas.
+
+    Walks the `next_check_at` index, so the cost follows what is due, not how many leads are
+    open. On PostgreSQL rows another replica holds are skipped; SQLite serialises writers and
+    the once-only inserts keep a second pass from repeating work.
+    """
+    statement = (
+        select(Lead)
+        .where(col(Lead.next_check_at).is_not(None), col(Lead.next_check_at) <= now)
+        .order_by(col(Lead.next_check_at), col(Lead.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(statement).all())
+
+
+def attempts_of(*, session: Session, lead_id: int) -> list[Attempt]:
+    return list(
+        session.exec(
+            select(Attempt)
+            .where(Attempt.lead_id == lead_id)
+            .order_by(col(Attempt.at), col(Attempt.id))
+        ).all()
+    )
+
+
+def add_attempt(*, session: Session, attempt: Attempt) -> Attempt:
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def breaches_of(*, session: Session, lead_id: int) -> list[Breach]:
+    return list(
+        session.exec(
+            select(Breach)
+            .where(Breach.lead_id == lead_id)
+            .order_by(col(Breach.deadline), col(Breach.id))
+        ).all()
+    )
+
+
+def record_breach(
+    *,
+    session: Session,
+    lead_id: int,
+    kind: str,
+    deadline: datetime,
+    now: datetime,
+    assignee: str | None,
+) -> bool:
+    """Record a breach once; False when this breach was already on file."""
+    return insert_once(
+        session,
+        Breach,
+        lead_id=lead_id,
+        kind=kind,
+        deadline=deadline,
+        recorded_at=now,
+        assignee=assignee,
+    )
+
+
+def fired_keys(*, session: Session, lead_id: int) -> set[str]:
+    return set(session.exec(select(TimerFiring.key).where(TimerFiring.lead_id == lead_id)).all())
+
+
+def record_firing(*, session: Session, lead_id: int, key: str, now: datetime) -> bool:
+    """Mark a timer fired; False when some other pass fired it first."""
+    return insert_once(session, TimerFiring, lead_id=lead_id, key=key, fired_at=now)
+
+
+def current_assignment(*, session: Session, lead_id: int) -> Assignment | None:
+    return session.exec(
+        select(Assignment)
+        .where(Assignment.lead_id == lead_id, col(Assignment.ended_at).is_(None))
+        .order_by(col(Assignment.id).desc())
+    ).first()
+
+
+def assignments_of(*, session: Session, lead_id: int) -> list[Assignment]:
+    return list(
+        session.exec(
+            select(Assignment).where(Assignment.lead_id == lead_id).order_by(col(Assignment.id))
+        ).all()
+    )
+
+
+def get_assignment(*, session: Session, assignment_id: int) -> Assignment | None:
+    return session.get(Assignment, assignment_id)
+
+
+def add_assignment(*, session: Session, assignment: Assignment) -> Assignment:
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def load_record(*, session: Session, lead_id: int) -> LeadRecord | None:
+    """The lead with its history, as frozen values."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.id is None:
+        return None
+    return LeadRecord(
+        number=lead.id,
+        external_id=lead.external_id,
+        status=LeadStatus(lead.status),
+        score=lead.score,
+        name=lead.name,
+        email=lead.email,
+        company=lead.company,
+        source=lead.source,
+        region=lead.region,
+        segment=lead.segment,
+        fields=dict(lead.fields or {}),
+        received_at=lead.received_at,
+        qualified_at=lead.qualified_at,
+        assignee=lead.assignee,
+        window_opened_at=lead.window_opened_at,
+        first_contact_due=lead.first_contact_due,
+        first_contact_at=lead.first_contact_at,
+        routing_note=lead.routing_note,
+        closed_at=lead.closed_at,
+        close_reason=lead.close_reason,
+        closed_by=lead.closed_by,
+        attempts=tuple(
+            AttemptRecord(channel=a.channel, outcome=a.outcome, at=a.at, by=a.by, note=a.note)
+            for a in attempts_of(session=session, lead_id=lead_id)
+        ),
+        breaches=tuple(
+            BreachRecord(
+                kind=b.kind, deadline=b.deadline, recorded_at=b.recorded_at, assignee=b.assignee
+            )
+            for b in breaches_of(session=session, lead_id=lead_id)
+        ),
+        assignments=tuple(
+            AssignmentRecord(
+                id=a.id or 0,
+                assignee=a.assignee,
+                assigned_at=a.assigned_at,
+                assigned_by=a.assigned_by,
+                reason=a.reason,
+                ended_at=a.ended_at,
+                dm_channel=a.dm_channel,
+                dm_ts=a.dm_ts,
+            )
+            for a in assignments_of(session=session, lead_id=lead_id)
+        ),
+    )
+
+
+def facts_between(*, session: Session, start: datetime, end: datetime) -> list[LeadFacts]:
+    """Figures' inputs for leads qualified in [start, end), read with two grouped queries."""
+    rows = session.exec(
+        select(Lead).where(col(Lead.qualified_at) >= start, col(Lead.qualified_at) < end)
+    ).all()
+    ids = [lead.id for lead in rows]
+    breach_counts = (
+        dict(
+            session.exec(
+                select(Breach.lead_id, func.count())
+                .where(col(Breach.lead_id).in_(ids))
+                .group_by(Breach.lead_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    attempt_counts = (
+        dict(
+            session.exec(
+                select(Attempt.lead_id, func.count())
+                .where(col(Attempt.lead_id).in_(ids))
+                .group_by(Attempt.lead_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [
+        LeadFacts(
+            status=LeadStatus(lead.status),
+            qualified_at=lead.qualified_at,
+            first_contact_due=lead.first_contact_due,
+            first_contact_at=lead.first_contact_at,
+            breaches=breach_counts.get(lead.id, 0),
+            attempts=attempt_counts.get(lead.id, 0),
+        )
+        for lead in rows
+    ]
