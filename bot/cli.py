@@ -1,4 +1,4 @@
-"""`leadclock`: serve, tick, db upgrade, demo."""
+"""`leadclock`: serve, tick, digest, report, import, db upgrade, demo."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from bot.clock import ManualClock, parse_instant, system_clock
 from bot.settings import Settings, SettingsError
 from sla.policy import PolicyError
+
+if TYPE_CHECKING:
+    from bot.wiring import Process
 
 log = logging.getLogger("leadclock")
 
@@ -29,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-scheduler", action="store_true", help="serve only; no timer")
     tick = sub.add_parser("tick", help="one scheduler pass: nudges, countdown edits, breaches")
     tick.add_argument("--now", type=_instant, help="ISO 8601 instant with offset (default: now)")
+    digest = sub.add_parser("digest", help="post the daily summary or weekly digest now")
+    digest.add_argument("kind", choices=["daily", "weekly"])
+    digest.add_argument("--now", type=_instant, help="ISO 8601 instant with offset (default: now)")
+    report = sub.add_parser("report", help="a month's SLA figures, team and per rep")
+    report.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    importing = sub.add_parser(
+        "import", help="import leads from a CSV file (same rules as POST /leads)"
+    )
+    importing.add_argument("file", type=Path)
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("demo", help="the whole loop locally, with no Slack workspace and no secrets")
@@ -40,6 +55,18 @@ def _instant(text: str) -> object:
         return parse_instant(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a month; write it like 2026-12"
+        ) from None
+    return year, month
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,8 +95,26 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(make_engine(settings.database_url))
         print("database is at the latest schema")
         return 0
+    if args.command == "report":
+        return _report(settings, args.month, args.format)
     from bot.wiring import build_process
 
+    if args.command == "digest":
+        from bot.flows.digests import DigestKind, post_digest_now
+
+        clock = ManualClock(args.now) if args.now else system_clock
+        process = build_process(settings, clock=clock)
+        runtime = process.runtime
+        if not runtime.policy.slack.sla_channel:
+            print("leadclock: [slack].sla_channel is not set; nowhere to post", file=sys.stderr)
+            return 2
+        with runtime.transaction() as session:
+            post_digest_now(session, DigestKind(args.kind), policy=runtime.policy, now=clock())
+        sent = process.courier.deliver_due()
+        print(f"{args.kind} digest posted to {runtime.policy.slack.sla_channel} ({sent} sent)")
+        return 0
+    if args.command == "import":
+        return _import(build_process(settings), args.file)
     if args.command == "tick":
         from bot.scheduler import run_tick
 
@@ -83,6 +128,53 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 0
     return _serve(settings, port=args.port, host=args.host, scheduler=not args.no_scheduler)
+
+
+def _report(settings: Settings, month: tuple[int, int] | None, fmt: str) -> int:
+    from bot.report import render
+    from bot.wiring import load_configured_policy
+    from sla.figures import figures, month_period
+    from storage.engine import make_engine, transaction
+    from storage.migrate import upgrade
+    from storage.repositories import leads
+
+    policy = load_configured_policy(settings)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    now = system_clock()
+    local = now.astimezone(policy.calendar.zone)
+    year, number = month or (local.year, local.month)
+    period = month_period(year, number, policy.calendar.zone)
+    with transaction(engine) as session:
+        facts = leads.facts_between(session=session, start=period.start, end=period.end)
+    print(render(figures(facts, period, target=policy.sla.monthly_qualified_target, now=now), fmt))
+    return 0
+
+
+def _import(process: Process, path: Path) -> int:
+    from bot.flows.importing import read_leads
+    from bot.flows.intake import receive_lead
+
+    incoming, problems = read_leads(path)
+    if problems:
+        for problem in problems:
+            print(f"{path}:{problem.line}: {problem.message}", file=sys.stderr)
+        print(
+            f"leadclock: nothing imported; fix the {len(problems)} problem(s) above",
+            file=sys.stderr,
+        )
+        return 1
+    runtime = process.runtime
+    counts: dict[str, int] = {}
+    for lead in incoming:
+        with runtime.transaction() as session:
+            outcome = receive_lead(session, lead, policy=runtime.policy, now=runtime.clock())
+        label = "duplicate" if outcome.duplicate else str(outcome.record.status)
+        counts[label] = counts.get(label, 0) + 1
+    sent = process.courier.deliver_due()
+    summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items())) or "no rows"
+    print(f"imported {len(incoming)} rows: {summary}; {sent} Slack messages sent")
+    return 0
 
 
 def _serve(settings: Settings, *, port: int, host: str, scheduler: bool) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.blocks.lead_card import dm_card
 from bot.blocks.message import Message, section
-from bot.flows.notices import TITLES, NoticeKind
+from bot.flows.notices import SOLO, TITLES, NoticeKind
 from bot.pacing import ChannelPacer, UpdateBudget
 from bot.runtime import Runtime
 from bot.slack_api import SlackCallFailed, SlackUnavailable
@@ -83,7 +83,7 @@ class Courier:
         try:
             if group[0].kind is NoticeKind.CARD:
                 return self._send_card(group[0])
-            self._send_alerts(group)
+            self._send_message(group)
         except (SlackUnavailable, SlackCallFailed) as error:
             log.warning(
                 "slack refused %s notification(s) of kind %s: %s; will retry",
@@ -96,9 +96,12 @@ class Courier:
         self._finish(group)
         return len(group)
 
-    def _send_alerts(self, group: list[_Owed]) -> None:
+    def _send_message(self, group: list[_Owed]) -> None:
         first = group[0]
-        message = _alert_message(first.kind, [g.text or "" for g in group])
+        if first.kind in SOLO:
+            message = Message(text=first.text or "", blocks=first.blocks or [])
+        else:
+            message = _alert_message(first.kind, [g.text or "" for g in group])
         slack = self._runtime.slack
         if first.recipient.startswith(("U", "W")):
             slack.post_dm(first.recipient, text=message.text, blocks=message.blocks)
@@ -163,11 +166,11 @@ class Courier:
 
 
 def _grouped(owed: list[_Owed]) -> list[list[_Owed]]:
-    """Cards one by one (each edits its own message); alerts per (kind, recipient)."""
+    """Cards and digests one by one; alerts grouped per (kind, recipient)."""
     groups: dict[tuple[NoticeKind, str], list[_Owed]] = {}
     result: list[list[_Owed]] = []
     for item in owed:
-        if item.kind is NoticeKind.CARD:
+        if item.kind in SOLO:
             result.append([item])
             continue
         key = (item.kind, item.recipient)

@@ -57,6 +57,11 @@ def parse_lead(body: bytes) -> IncomingLead:
         raise BadLead(f"body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise BadLead("body must be a JSON object")
+    return lead_from_mapping(data)
+
+
+def lead_from_mapping(data: dict[str, Any]) -> IncomingLead:
+    """Validate a lead given as JSON-like values (the webhook body, a CSV row)."""
     external_id = data.get("external_id")
     if isinstance(external_id, int) and not isinstance(external_id, bool):
         external_id = str(external_id)

@@ -8,25 +8,36 @@ from dataclasses import dataclass
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.courier import Courier
+from bot.flows.digests import enqueue_due_digests
 from bot.flows.sweep import SweepReport, sweep
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
 class TickReport:
     sweep: SweepReport
+    digests: int
     sent: int
 
 
 def run_tick(runtime: Runtime, courier: Courier) -> TickReport:
-    """One pass: fire due timers, retry routing, then send whatever the outbox owes."""
+    """One pass: fire due timers, retry routing, owe due digests, then send what is owed."""
+    now = runtime.clock()
+    report = SweepReport()
+    while True:  # batches keep transactions short; handled leads move their next check on
+        with runtime.transaction() as session:
+            batch = sweep(session, policy=runtime.policy, now=now, limit=SWEEP_BATCH)
+        report.add(batch)
+        if batch.checked < SWEEP_BATCH:
+            break
     with runtime.transaction() as session:
-        report = sweep(session, policy=runtime.policy, now=runtime.clock())
-    return TickReport(sweep=report, sent=courier.deliver_due())
+        digests = enqueue_due_digests(session, policy=runtime.policy, now=now)
+    return TickReport(sweep=report, digests=digests, sent=courier.deliver_due())
 
 
 def start_scheduler(

@@ -1,42 +1,71 @@
-"""`/sla` and the managers' part of App Home: both sides of the SLA, and who is available."""
+"""Both sides of the SLA as Slack shows them: `/sla`, App Home, the daily and weekly digests."""
 
 from __future__ import annotations
 
 from bot.blocks.message import Block, Message, context, header, section
-from sla.figures import Figures
+from sla.figures import Figures, Tally
 from sla.routing import RepStanding
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def marketing_line(figures: Figures) -> str:
+    t = figures.team
+    return (
+        f"*Marketing* · {t.accepted} accepted of {figures.target} monthly target "
+        f"({percent(figures.target_share)}) · {t.qualified} qualified, {t.rejected} rejected by "
+        f"sales · {t.received} received in all"
+    )
+
+
+def sales_line(t: Tally) -> str:
+    return (
+        f"*Sales* · first contact on time {percent(t.on_time_rate)} "
+        f"({t.contacted_on_time} of {t.contacted}) · {t.awaiting_overdue} waiting past deadline · "
+        f"{t.breaches} breaches · {t.attempts} attempts · {t.converted} converted, "
+        f"{t.disqualified} disqualified, {t.open} open"
+    )
+
+
+def rep_line(rep: str, t: Tally) -> str:
+    return (
+        f"<@{rep}> · {t.qualified} leads · on time {percent(t.on_time_rate)} · "
+        f"{t.breaches} breaches · {t.attempts} attempts · {t.converted} converted"
+    )
+
+
 def team_status(figures: Figures, standings: list[RepStanding]) -> Message:
-    f = figures
-    marketing = (
-        f"*Marketing* · {f.accepted} accepted of {f.target} target "
-        f"({_percent(f.target_share)}) · {f.qualified} qualified, {f.rejected} rejected by "
-        f"sales · {f.received} received in all"
-    )
-    sales = (
-        f"*Sales* · first contact on time {_percent(f.on_time_rate)} "
-        f"({f.contacted_on_time} of {f.contacted}) · {f.awaiting_overdue} waiting past deadline · "
-        f"{f.breaches} breaches · {f.converted} converted, {f.disqualified} disqualified, "
-        f"{f.open} open"
-    )
     reps = [
         f"<@{s.rep.slack_id}> {s.open_leads}/{s.rep.max_open} open" + (" · away" if s.away else "")
         for s in standings
     ]
     blocks: list[Block] = [
-        header(f"SLA status {f.period.label}"),
-        section(marketing),
-        section(sales),
+        header(f"SLA status {figures.period.label}"),
+        section(marketing_line(figures)),
+        section(sales_line(figures.team)),
     ]
     if reps:
         blocks.append(context("*Reps* " + " · ".join(reps)))
     return Message(
-        text=f"SLA status {f.period.label}: {f.accepted}/{f.target} leads, first contact "
-        f"on time {_percent(f.on_time_rate)}",
+        text=f"SLA status {figures.period.label}: {figures.team.accepted}/{figures.target} leads, "
+        f"first contact on time {percent(figures.team.on_time_rate)}",
+        blocks=blocks,
+    )
+
+
+def digest(title: str, figures: Figures, month: Figures) -> Message:
+    """A period's figures, per rep, with the month so far for marketing's target."""
+    blocks: list[Block] = [
+        header(f"{title} · {figures.period.label}"),
+        section(sales_line(figures.team)),
+    ]
+    if figures.by_rep:
+        blocks.append(section("\n".join(rep_line(r, t) for r, t in figures.by_rep.items())))
+    blocks.append(section(marketing_line(month) + f" (month {month.period.label} so far)"))
+    return Message(
+        text=f"{title} {figures.period.label}: {figures.team.qualified} qualified leads, first "
+        f"contact on time {percent(figures.team.on_time_rate)}, {figures.team.breaches} breaches",
         blocks=blocks,
     )

@@ -11,6 +11,11 @@ class NoticeKind(StrEnum):
     NUDGE = "nudge"  # reminder before a deadline
     UNASSIGNED = "unassigned"  # nobody could take a lead
     REASSIGNED = "reassigned"  # a lead moved to someone else
+    DIGEST = "digest"  # daily summary / weekly digest, sent as rendered
+
+
+SOLO = frozenset({NoticeKind.CARD, NoticeKind.DIGEST})
+"""Kinds sent one message per notification; the others are grouped per recipient."""
 
 
 TITLES: dict[NoticeKind, str] = {

@@ -38,6 +38,13 @@ class SweepReport:
     assigned: int = 0
     failed: int = 0
 
+    def add(self, other: SweepReport) -> None:
+        self.checked += other.checked
+        self.breaches += other.breaches
+        self.reminders += other.reminders
+        self.assigned += other.assigned
+        self.failed += other.failed
+
 
 def sweep(session: Session, *, policy: Policy, now: datetime, limit: int = 500) -> SweepReport:
     """Handle up to `limit` due leads inside the caller's transaction."""
