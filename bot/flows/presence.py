@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session
 
@@ -17,7 +17,7 @@ def go_away(
     """Mark the rep away; with a date, away until the start of that day in the team's zone."""
     ends = None
     if until is not None:
-        ends = datetime.combine(until, time(0), tzinfo=policy.calendar.zone)
+        ends = datetime.combine(until, time(0), tzinfo=policy.calendar.zone).astimezone(UTC)
         if ends <= now:
             raise UsageError(
                 f"{until.isoformat()} is not in the future; write a later date "

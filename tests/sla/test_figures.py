@@ -1,0 +1,103 @@
+"""Both sides' figures: what counts where, on literal leads."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sla.calendar import weekday_calendar
+from sla.figures import LeadFacts, day_period, figures, month_period, tally, week_period
+from sla.lead import LeadStatus
+from sla.schedule import daily_due, weekly_due
+
+NY = ZoneInfo("America/New_York")
+DUE = datetime(2026, 12, 7, 16, tzinfo=UTC)
+
+
+def fact(
+    status=LeadStatus.WORKING,
+    *,
+    at=datetime(2026, 12, 7, 14, tzinfo=UTC),
+    contacted=None,
+    breaches=0,
+    attempts=0,
+    assignee="U1",
+):
+    return LeadFacts(
+        status=status,
+        qualified_at=at,
+        first_contact_due=DUE,
+        first_contact_at=contacted,
+        breaches=breaches,
+        attempts=attempts,
+        assignee=assignee,
+    )
+
+
+def test_month_period_is_local_midnight_to_midnight():
+    period = month_period(2026, 12, NY)
+    assert period.label == "2026-12"
+    assert period.start == datetime(2026, 12, 1, 5, tzinfo=UTC)
+    assert period.end == datetime(2027, 1, 1, 5, tzinfo=UTC)
+    assert month_period(2026, 3, NY).end - month_period(2026, 3, NY).start == timedelta(
+        days=31, hours=-1
+    )
+
+
+def test_week_and_day_periods():
+    week = week_period(date(2026, 12, 9), NY)
+    assert week.label == "2026-W50"
+    assert week.start == datetime(2026, 12, 7, 5, tzinfo=UTC)
+    assert week.end - week.start == timedelta(days=7)
+    assert day_period(date(2026, 12, 7), NY).label == "2026-12-07"
+
+
+def test_tally_counts_each_side():
+    now = DUE + timedelta(hours=1)
+    facts = [
+        fact(LeadStatus.UNQUALIFIED),
+        fact(contacted=DUE - timedelta(hours=1), attempts=2),  # on time
+        fact(contacted=DUE + timedelta(minutes=1), breaches=1, attempts=1),  # late
+        fact(LeadStatus.ASSIGNED, breaches=1),  # overdue, no contact
+        fact(LeadStatus.REJECTED, contacted=DUE, attempts=1),  # on time at the second
+        fact(LeadStatus.CONVERTED, contacted=DUE - timedelta(hours=2), attempts=3),
+    ]
+    t = tally(facts, now=now)
+    assert (t.received, t.qualified, t.rejected, t.accepted) == (6, 5, 1, 4)
+    assert (t.contacted, t.contacted_on_time) == (4, 3)
+    assert t.on_time_rate == 0.75
+    assert (t.awaiting_overdue, t.breaches, t.attempts) == (1, 2, 7)
+    assert (t.converted, t.open) == (1, 3)
+
+
+def test_figures_only_count_the_period_and_split_by_rep():
+    period = month_period(2026, 12, NY)
+    inside = fact(assignee="U1")
+    other = fact(assignee="U2", contacted=DUE)
+    outside = fact(at=datetime(2026, 11, 30, 12, tzinfo=UTC))
+    result = figures([inside, other, outside], period, target=150, now=DUE)
+    assert result.team.received == 2
+    assert set(result.by_rep) == {"U1", "U2"}
+    assert result.by_rep["U2"].contacted_on_time == 1
+    assert result.target_share == 2 / 150
+
+
+def test_no_contacts_means_no_rate():
+    assert tally([fact()], now=DUE).on_time_rate is None
+
+
+def test_daily_summary_only_on_business_days_after_its_time():
+    cal = weekday_calendar()
+    at = time(17, 30)
+    assert daily_due(cal, at, datetime(2026, 12, 7, 22, 29, tzinfo=UTC)) is None  # 17:29 local
+    assert daily_due(cal, at, datetime(2026, 12, 7, 22, 30, tzinfo=UTC)) == date(2026, 12, 7)
+    assert daily_due(cal, at, datetime(2026, 12, 5, 23, 0, tzinfo=UTC)) is None  # Saturday
+    holiday = weekday_calendar(holidays={date(2026, 12, 25)})
+    assert daily_due(holiday, at, datetime(2026, 12, 25, 23, tzinfo=UTC)) is None
+
+
+def test_weekly_digest_on_its_weekday_after_its_time():
+    cal = weekday_calendar()
+    assert weekly_due(cal, 0, time(9), datetime(2026, 12, 7, 13, 59, tzinfo=UTC)) is None
+    assert weekly_due(cal, 0, time(9), datetime(2026, 12, 7, 14, 0, tzinfo=UTC)) == date(
+        2026, 12, 7
+    )
+    assert weekly_due(cal, 0, time(9), datetime(2026, 12, 8, 14, 0, tzinfo=UTC)) is None
