@@ -18,5 +18,7 @@ def insert_once(session: Session, model: type[SQLModel], **values: Any) -> bool:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement)
+    # SQLAlchemy keeps `rowcount` for INSERT only when asked; without this it is -1 on
+    # psycopg, which `bool()` would read as "inserted" on every call.
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
     return bool(result.rowcount)  # type: ignore[attr-defined]
