@@ -111,7 +111,9 @@ def parse_ranges(text: str) -> tuple[DailyRange, ...]:
     """Parse one day's hours as written in the policy file, e.g. "09:00-12:00,13:00-17:00".
 
     "" means closed. "22:00-06:00" runs past midnight; "00:00-24:00" is the whole day and an end
-    of "00:00" means midnight at the end of the day. Ranges come back sorted by start.
+    of "00:00" means midnight at the end of the day. A range that starts and ends at the same time
+    ("09:00-09:00") is refused as a likely typo, although DailyRange(start, start) can express
+    24 hours from `start`. Ranges come back sorted by start.
     """
     compact = "".join(text.split())
     if not compact:
@@ -202,8 +204,8 @@ class BusinessCalendar:
         Spans that touch (a night range across midnight) come merged; a span that would run on
         for more than two years (a 24/7 calendar) is cut there so iteration always advances.
         """
-        for start, end in self._timeline.spans(to_us(after)):
-            yield Span(from_us(start), from_us(end))
+        pieces = self._timeline.spans(to_us(after))  # validates `after` now, not at first next()
+        return (Span(from_us(start), from_us(end)) for start, end in pieces)
 
     def add(self, start: datetime, d: timedelta) -> datetime:
         """The instant after `d` of business time from `start` (UTC); see the module docstring."""

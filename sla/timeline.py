@@ -180,7 +180,8 @@ class Timeline:
                 closed_since = ordinal + 1
                 for start, end in pieces:
                     if end > us:
-                        start = max(start, us)
+                        if start < us:
+                            start = us
                         if duration <= end - start:
                             return start + duration
                         duration -= end - start
@@ -196,7 +197,7 @@ class Timeline:
         for ordinal in range(self._first_ordinal(a), last + 1):
             for start, end in day(ordinal):
                 if end > a and start < b:
-                    total += min(end, b) - max(start, a)
+                    total += (end if end < b else b) - (start if start > a else a)
         return total
 
     def is_open(self, us: int) -> bool:
