@@ -33,7 +33,17 @@ class HttpServer:
         """Let requests in flight finish, then close every socket so the loop ends."""
         server: Any = self._server
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
-        for dispatcher in list(server._map.values()):
-            dispatcher.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._thread is None:  # foreground: a signal handler on the loop's own thread
+            _close_all(server)
+            return
+        # From another thread, closing the sockets under the loop's select() left it waiting
+        # out its 1 s timeout and then dying on the closed descriptors (EBADF). The trigger
+        # wakes the loop at once and the sockets are closed on its own thread; with an empty
+        # map the loop ends.
+        server.trigger.pull_trigger(lambda: _close_all(server))
+        self._thread.join(timeout=5)
+
+
+def _close_all(server: Any) -> None:
+    for dispatcher in list(server._map.values()):
+        dispatcher.close()
