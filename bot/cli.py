@@ -206,7 +206,7 @@ def _serve(settings: Settings, *, port: int, host: str, scheduler: bool) -> int:
     server = HttpServer(web, host=host, port=port)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        server.stop()
+        raise KeyboardInterrupt  # unwinds waitress's loop in the main thread, like Ctrl-C
 
     signal.signal(signal.SIGTERM, stop)
     log.info(
@@ -217,6 +217,7 @@ def _serve(settings: Settings, *, port: int, host: str, scheduler: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        server.stop()
         if timer is not None:
             timer.shutdown(wait=False)
         if socket_handler is not None:
