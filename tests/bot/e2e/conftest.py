@@ -254,3 +254,26 @@ def card_of(box: Sandbox, user: str, lead_id: str) -> Any:
     ]
     assert len(cards) == 1, [m.text for m in dm_messages(box, user)]
     return cards[0]
+
+
+def other_rep(owner: str) -> str:
+    return next(rep for rep in REPS if rep != owner)
+
+
+def updates_of(box: Sandbox, message: Any) -> list[Any]:
+    """Accepted chat.update calls that edited `message` (same channel and ts)."""
+    return [
+        c
+        for c in box.slack.calls("chat.update")
+        if c.error is None
+        and c.params.get("channel") == message.channel
+        and c.params.get("ts") == message.ts
+    ]
+
+
+WRITES = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish")
+
+
+def writes(box: Sandbox) -> list[Any]:
+    """Every call that would change what someone sees in Slack (auth.test etc. left out)."""
+    return [c for c in box.slack.calls() if c.method in WRITES]
