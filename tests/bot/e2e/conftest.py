@@ -211,8 +211,10 @@ def text_of(message: Any) -> str:
     if isinstance(message, HttpAnswer):
         message = message.json() or {}
     if isinstance(message, dict):
-        return str(message.get("text") or "") + json.dumps(message.get("blocks") or [])
-    return message.text + json.dumps(message.blocks or [])
+        text, blocks = str(message.get("text") or ""), message.get("blocks") or []
+    else:
+        text, blocks = message.text, message.blocks or []
+    return text + json.dumps(blocks, ensure_ascii=False)
 
 
 def reply(answer: HttpAnswer) -> str:

@@ -1,0 +1,167 @@
+"""`/lead`: the card, the list, closing a lead, and a manager's reassignment."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sandbox import Sandbox
+from tests.bot.e2e.conftest import (
+    ALICE,
+    BOB,
+    MANAGER,
+    card_of,
+    date_tokens,
+    dm_posts,
+    lead,
+    local,
+    new_lead,
+    other_rep,
+    reply,
+    text_of,
+    updates_of,
+)
+
+
+def log_attempts(box: Sandbox, user: str, lead_id: str, count: int, outcome: str = "no-answer"):
+    for _ in range(count):
+        reply(box.slash(user, "/attempt", f"{lead_id} call {outcome}"))
+
+
+def test_the_card_explains_routing_and_cadence(box: Sandbox):
+    owner = new_lead(box, name="Ravi Patel", company="Globex")["assignee"]
+    box.clock.set(local(7, 9, 30))
+    log_attempts(box, owner, "lead-1", 1)
+    text = reply(box.slash(BOB, "/lead", "lead-1"))  # anyone may look
+    assert "Ravi Patel" in text and "Globex" in text
+    assert f"Why <@{owner}>:" in text and "round_robin picked" in text
+    assert "1 of 5 attempts logged" in text
+    assert "first contact on time" in text
+    assert "Disqualify: 1 of 5 attempts logged and none connected" in text
+    assert local(8, 9, 30) in date_tokens(text)  # next attempt due, 8 business hours on
+
+
+def test_list_shows_only_my_open_leads(box: Sandbox):
+    owners = [new_lead(box)["assignee"] for _ in range(4)]
+    mine = [f"lead-{n}" for n, owner in enumerate(owners, 1) if owner == owners[0]]
+    assert len(mine) == 2  # round robin over three reps
+    reply(box.slash(owners[0], "/lead", f"convert {mine[1]}"))
+    text = reply(box.slash(owners[0], "/lead", "list"))
+    assert "You have 1 open lead" in text
+    assert f"*{mine[0]}*" in text
+    for other in {f"lead-{n}" for n in range(1, 5)} - {mine[0]}:
+        assert f"*{other}*" not in text
+    assert "You have no open leads" in reply(box.slash(MANAGER, "/lead", "list"))
+
+
+def test_disqualify_is_refused_before_the_minimum_attempts(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    log_attempts(box, owner, "lead-1", 2)
+    text = reply(box.slash(owner, "/lead", "disqualify lead-1 not a fit"))
+    assert "Not yet" in text and "2 of 5 attempts" in text
+    body = lead(box, "lead-1")
+    assert body["status"] == "working" and body["closed_at"] is None
+
+
+def test_disqualify_is_allowed_after_five_attempts(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    log_attempts(box, owner, "lead-1", 4)
+    assert "Not yet" in reply(box.slash(owner, "/lead", "disqualify lead-1 no budget"))
+    log_attempts(box, owner, "lead-1", 1)
+    text = reply(box.slash(owner, "/lead", "disqualify lead-1 no budget"))
+    assert "disqualified" in text
+    body = lead(box, "lead-1")
+    assert body["status"] == "disqualified"
+    assert body["close_reason"] == "no budget"
+    assert body["closed_at"] == "2026-12-07T14:30:00Z"
+    assert "Closed as *disqualified*" in text_of(card_of(box, owner, "lead-1"))
+
+
+def test_disqualify_is_allowed_once_connected(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    log_attempts(box, owner, "lead-1", 1, outcome="connected")
+    assert "disqualified" in reply(box.slash(owner, "/lead", "disqualify lead-1 wrong market"))
+    assert lead(box, "lead-1")["status"] == "disqualified"
+
+
+def test_reject_needs_a_reason(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    assert "Say why" in reply(box.slash(owner, "/lead", "reject lead-1"))
+    assert lead(box, "lead-1")["status"] == "assigned"
+    assert "rejected" in reply(box.slash(owner, "/lead", "reject lead-1 student, no company"))
+    body = lead(box, "lead-1")
+    assert body["status"] == "rejected"
+    assert body["close_reason"] == "student, no company"
+
+
+def test_convert_closes_and_a_closed_lead_takes_nothing_more(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    card = card_of(box, owner, "lead-1")
+    assert "converted" in reply(box.slash(owner, "/lead", "convert lead-1"))
+    assert lead(box, "lead-1")["status"] == "converted"
+    assert updates_of(box, card)  # the card says it is closed…
+    assert "Log call" not in text_of(card_of(box, owner, "lead-1"))  # …and loses its buttons
+    for text in ("lead-1 call", "lead-1 email connected"):
+        assert "already converted" in reply(box.slash(owner, "/attempt", text))
+    assert "already converted" in reply(box.slash(owner, "/lead", "reject lead-1 oops"))
+    body = lead(box, "lead-1")
+    assert body["status"] == "converted" and body["attempts"] == []
+
+
+def test_closing_someone_elses_lead_is_refused(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    assert "belongs to" in reply(box.slash(other_rep(owner), "/lead", "convert lead-1"))
+    assert lead(box, "lead-1")["status"] == "assigned"
+
+
+def test_a_manager_reassigns_a_lead(box: Sandbox):
+    created = new_lead(box)
+    old = created["assignee"]
+    new = other_rep(old)
+    old_card = card_of(box, old, "lead-1")
+    box.clock.set(local(7, 10, 0))
+
+    text = reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{new}|someone>"))
+
+    assert f"now belongs to <@{new}>" in text
+    body = lead(box, "lead-1")
+    assert body["assignee"] == new
+    assert body["first_contact_due"] == created["first_contact_due"]  # deadline unchanged
+    history = body["assignments"]
+    assert [a["assignee"] for a in history] == [old, new]
+    assert history[0]["ended_at"] == "2026-12-07T15:00:00Z"
+    assert history[1]["by"] == MANAGER and history[1]["ended_at"] is None
+    # the new rep gets a card; the old one is edited to say so
+    [post] = dm_posts(box, new)
+    assert "lead-1" in text_of(post.params)
+    [edit] = updates_of(box, old_card)
+    assert f"Reassigned to <@{new}>" in text_of(edit.params)
+    assert "Log call" not in text_of(card_of(box, old, "lead-1"))
+    # the new owner may act; the old one may not
+    assert "attempt 1 of 5" in reply(box.slash(new, "/attempt", "lead-1 call"))
+    assert "belongs to" in reply(box.slash(old, "/attempt", "lead-1 call"))
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "says"),
+    [
+        (ALICE, "reassign lead-1 <@U0CARA|cara>", "Only managers"),
+        (MANAGER, "reassign lead-1", "@mention"),
+        (MANAGER, "reassign lead-1 bob", "@mention"),
+        (MANAGER, "reassign lead-1 <@U0NOBODY|x>", "not a rep"),
+        (MANAGER, "reassign lead-7 <@U0CARA|cara>", "can't find"),
+    ],
+)
+def test_bad_reassignments_are_refused_and_change_nothing(box: Sandbox, who, text, says):
+    owner = new_lead(box)["assignee"]
+    assert says in reply(box.slash(who, "/lead", text))
+    body = lead(box, "lead-1")
+    assert body["assignee"] == owner and len(body["assignments"]) == 1
+    assert len(dm_posts(box, owner)) == 1
+
+
+def test_help_and_unknown_verbs(box: Sandbox):
+    assert "/lead reassign" in reply(box.slash(ALICE, "/lead", "help"))
+    assert "/lead reassign" in reply(box.slash(ALICE, "/lead", ""))
+    assert "I don't know `/lead frobnicate`" in reply(box.slash(ALICE, "/lead", "frobnicate x"))
