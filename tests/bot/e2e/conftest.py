@@ -279,3 +279,17 @@ WRITES = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.publis
 def writes(box: Sandbox) -> list[Any]:
     """Every call that would change what someone sees in Slack (auth.test etc. left out)."""
     return [c for c in box.slack.calls() if c.method in WRITES]
+
+
+def alerts(box: Sandbox, recipient: str, title: str) -> list[Any]:
+    """Accepted posts to a user's DM or a channel whose text starts with an alert title
+    (":rotating_light: SLA breach", ":alarm_clock: Deadline coming up", …)."""
+    target = recipient
+    if recipient.startswith(("U", "W")):
+        target = box.slack.dm_channel_of(recipient) or "-"
+    return [c for c in posts(box, target) if str(c.params.get("text", "")).startswith(title)]
+
+
+BREACH = ":rotating_light: SLA breach"
+NUDGE = ":alarm_clock: Deadline coming up"
+UNASSIGNED = ":warning: Lead waiting for an owner"

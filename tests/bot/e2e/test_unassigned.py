@@ -1,0 +1,83 @@
+"""Leads nobody can take: parked as `unassigned`, announced once, assigned on a later tick."""
+
+from __future__ import annotations
+
+from bot.sandbox import Sandbox
+from tests.bot.e2e.conftest import (
+    BOB,
+    CHANNEL,
+    REPS,
+    UNASSIGNED,
+    alerts,
+    card_of,
+    dm_posts,
+    lead,
+    lead_payload,
+    local,
+    policy_text,
+    reply,
+)
+
+
+def post(box: Sandbox) -> dict:
+    answer = box.post_lead(lead_payload())
+    assert answer.status in (200, 201), answer.body
+    return answer.json()
+
+
+def test_when_everyone_is_at_capacity_the_lead_waits_and_the_channel_is_told_once(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    owners = {post(box)["assignee"] for _ in range(3)}
+    assert owners == set(REPS)
+
+    waiting = post(box)
+    assert waiting["status"] == "unassigned" and waiting["assignee"] is None
+    [notice] = alerts(box, CHANNEL, UNASSIGNED)
+    assert "lead-4" in notice.params["text"] and "at capacity, 1/1 open" in notice.params["text"]
+
+    for minute in (41, 45, 50):
+        box.tick(local(7, 8, minute))
+    assert lead(box, "lead-4")["status"] == "unassigned"
+    assert len(alerts(box, CHANNEL, UNASSIGNED)) == 1
+
+    freed = lead(box, "lead-2")["assignee"]
+    reply(box.slash(freed, "/lead", "convert lead-2"))
+    report = box.tick(local(7, 9, 0))
+    assert report.sweep.assigned == 1
+    body = lead(box, "lead-4")
+    assert body["status"] == "assigned" and body["assignee"] == freed
+    assert body["first_contact_due"] == "2026-12-07T18:00:00Z"  # still counted from qualification
+    assert card_of(box, freed, "lead-4")
+    assert len(alerts(box, CHANNEL, UNASSIGNED)) == 1
+    box.tick(local(7, 9, 5))
+    assert len(dm_posts(box, freed)) == 2  # lead-2's card and lead-4's, nothing more
+
+
+def test_each_waiting_lead_is_announced_once(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    for _ in range(5):
+        post(box)
+    box.tick(local(7, 8, 50))
+    box.tick(local(7, 8, 55))
+    texts = [n.params["text"] for n in alerts(box, CHANNEL, UNASSIGNED)]
+    # a notice may carry both leads when the courier groups them; each is named exactly once
+    assert sum(t.count("lead-4") for t in texts) == 1
+    assert sum(t.count("lead-5") for t in texts) == 1
+
+
+def test_when_everyone_is_away_the_lead_waits_until_someone_is_back(box: Sandbox):
+    for rep in REPS:
+        reply(box.slash(rep, "/sla", "away"))
+    waiting = post(box)
+    assert waiting["status"] == "unassigned"
+    [notice] = alerts(box, CHANNEL, UNASSIGNED)
+    assert "away" in notice.params["text"]
+    box.tick(local(7, 8, 45))
+    assert lead(box, "lead-1")["status"] == "unassigned"
+
+    reply(box.slash(BOB, "/sla", "back"))
+    box.tick(local(7, 8, 50))
+    body = lead(box, "lead-1")
+    assert body["assignee"] == BOB and body["status"] == "assigned"
+    assert len(dm_posts(box, BOB)) == 1
+    assert len(alerts(box, CHANNEL, UNASSIGNED)) == 1
