@@ -106,7 +106,8 @@ def mark_failed(
     notification.last_error = error[:500]
     notification.claimed_by = None
     if retry:
-        backoff = min(timedelta(seconds=15 * 2 ** (notification.tries - 1)), MAX_BACKOFF)
+        doublings = min(notification.tries - 1, 16)  # 15 s·2¹⁶ is far past the cap; no overflow
+        backoff = min(timedelta(seconds=15 * 2**doublings), MAX_BACKOFF)
         notification.status = "pending"
         notification.next_attempt_at = now + backoff
     else:
