@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -63,5 +64,8 @@ def start_scheduler(
         next_run_time=None,
     )
     scheduler.start()
-    scheduler.modify_job("leadclock-tick", next_run_time=runtime.clock())
+    # The first pass runs at once. APScheduler counts in wall-clock time, so this must not be
+    # `runtime.clock()`: an injected clock ahead of the wall postponed the pass until then, and
+    # one behind it made the pass a misfire that never ran.
+    scheduler.modify_job("leadclock-tick", next_run_time=datetime.now(UTC))
     return scheduler
