@@ -28,17 +28,21 @@ def is_away(rep: Rep, now: datetime) -> bool:
 
 
 def standings(*, session: Session, policy: Policy, now: datetime) -> list[RepStanding]:
-    """Each configured rep's routing inputs, in policy-file order."""
+    """Each configured rep's routing inputs, in policy-file order.
+
+    A rep with no row yet (never routed to) gets `turn=None`, so the router places them level
+    with the front of the rotation instead of at 0.0, which would hand them a run of leads.
+    """
     counts = leads.open_counts(session=session)
     result = []
     for config in policy.reps:
-        row = _row(session, config.slack_id)
+        row = session.get(Rep, config.slack_id)
         result.append(
             RepStanding(
                 rep=config,
                 open_leads=counts.get(config.slack_id, 0),
-                away=is_away(row, now),
-                turn=row.turn,
+                away=row is not None and is_away(row, now),
+                turn=row.turn if row is not None else None,
             )
         )
     return result
