@@ -25,7 +25,7 @@ class Rep(SQLModel, table=True):
     __tablename__ = "reps"
 
     slack_id: str = Field(primary_key=True, max_length=32)
-    turn: float = Field(default=0.0)
+    turn: float | None = Field(default=None)  # None: never routed to; joins level with the team
     away: bool = Field(default=False)
     away_until: datetime | None = _utc(nullable=True)
 
