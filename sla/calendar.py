@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 _ONE_US = timedelta(microseconds=1)
-_RANGE = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_RANGE = re.compile(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
 
 
 @dataclass(frozen=True)

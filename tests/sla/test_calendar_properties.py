@@ -49,6 +49,7 @@ _START = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 _END = datetime(LAST_YEAR, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 ONE_US = timedelta(microseconds=1)
+CUT = timedelta(days=2 * 366 - 1)  # open_spans cuts a span that has grown for two years
 
 
 @lru_cache
@@ -83,24 +84,42 @@ minute_of_day = st.one_of(st.integers(0, 1439), st.sampled_from(_SPECIAL_MINUTES
 
 
 @st.composite
-def day_ranges(draw: st.DrawFn) -> tuple[DailyRange, ...]:
+def day_ranges(draw: st.DrawFn, min_size: int = 0) -> tuple[DailyRange, ...]:
     """Up to three ranges of one day, not overlapping on that day; the last may run past midnight
     (up to a whole 24 hours)."""
-    starts = sorted(draw(st.sets(minute_of_day, max_size=3)))
+    starts = sorted(draw(st.sets(minute_of_day, min_size=min_size, max_size=3)))
     ranges = []
     for index, start in enumerate(starts):
-        room = starts[index + 1] - start if index + 1 < len(starts) else 1440
-        length = draw(st.one_of(st.integers(1, room), st.just(room)))
+        if index + 1 < len(starts):  # up to the next start, often touching it
+            length = draw(st.one_of(st.integers(1, starts[index + 1] - start), st.just(0)))
+            length = length or starts[index + 1] - start
+        else:  # the last: often to midnight, sometimes a whole 24 hours
+            length = draw(st.sampled_from([0, 0, 1440]) | st.integers(1, 1439)) or 1440 - start
         end = start + length
         ranges.append(DailyRange(start * 60, (end if end <= 1440 else end - 1440) * 60))
     return tuple(ranges)
+
+
+@st.composite
+def random_weeks(draw: st.DrawFn) -> tuple[tuple[DailyRange, ...], ...]:
+    """Each weekday closed or one of two day patterns: closer to real calendars than seven
+    unrelated days, and cheaper to draw (the assignment is one base-3 number, which shrinks
+    towards "every day the first pattern"). Never closed all week."""
+    patterns = (draw(day_ranges(min_size=1)), draw(day_ranges()))
+    assignment = draw(st.integers(0, 3**7 - 1))
+    days = []
+    for _ in range(7):
+        assignment, digit = divmod(assignment, 3)
+        days.append(patterns[digit] if digit < 2 else ())
+    if not any(days):
+        days[0] = patterns[0]
+    return tuple(days)
 
 
 office_week = st.builds(
     lambda hours: (parse_ranges(hours),) * 5 + ((), ()),
     st.sampled_from(["09:00-17:00", "09:00-12:00,13:00-17:00", "08:30-18:00", "22:00-06:00"]),
 )
-random_week = st.tuples(*[day_ranges()] * 7).filter(any)
 
 
 @st.composite
@@ -124,9 +143,9 @@ def scenarios(draw: st.DrawFn, exact: bool = False) -> tuple[BusinessCalendar, d
     """A random calendar and an instant; explicit holidays fall within weeks of the instant."""
     zone = draw(st.sampled_from(ZONES))
     t = draw(instants(zone, exact))
-    week = draw(st.one_of(random_week, random_week, office_week))
+    week = draw(st.one_of(random_weeks(), office_week))
     near = t.date()
-    holidays = draw(st.sets(st.integers(-5, 30), max_size=6))
+    holidays = draw(st.lists(st.integers(-5, 30), max_size=5))
     cal = BusinessCalendar(
         zone,
         week,
@@ -139,7 +158,7 @@ def scenarios(draw: st.DrawFn, exact: bool = False) -> tuple[BusinessCalendar, d
 minutes_duration = st.integers(0, 16 * 60).map(lambda n: n * MINUTE)
 exact_duration = st.one_of(
     st.integers(0, 40).map(lambda h: timedelta(hours=h)),
-    st.integers(0, 60 * 3600 * 10**6).map(lambda us: us * ONE_US),
+    st.integers(0, 40 * 3600 * 10**6).map(lambda us: us * ONE_US),
 )
 exact_offset = st.integers(0, 4 * 86400 * 10**6).map(lambda us: us * ONE_US)
 
@@ -214,10 +233,9 @@ def test_add_is_monotone_in_duration(scenario, d1, d2):
 
 
 @CHEAP
-@given(scenarios(exact=True), exact_duration, exact_duration)
+@given(scenarios(exact=True), exact_duration, exact_duration.map(lambda d: d or ONE_US))
 def test_add_composes(scenario, a, b):
     # b > 0: with b == 0 the second add rolls a closing-time deadline forward to the next opening
-    assume(b > timedelta(0))
     cal, t = scenario
     assert cal.add(cal.add(t, a), b) == cal.add(t, a + b)
 
@@ -252,7 +270,7 @@ def test_deadline_is_never_inside_a_closed_period(scenario, d):
         assert cal.is_open(due)
 
 
-@CHEAP
+@settings(CHEAP, max_examples=1000)  # each example walks two years on a 24/7 calendar
 @given(scenarios(exact=True))
 def test_open_spans_are_merged_ascending_and_agree_with_is_open(scenario):
     cal, t = scenario
@@ -262,8 +280,11 @@ def test_open_spans_are_merged_ascending_and_agree_with_is_open(scenario):
         assert span.start < span.end
         assert cal.is_open(span.start)
         assert cal.is_open(span.end - ONE_US)
-        assert not cal.is_open(span.end)
+        assert not cal.is_open(span.end) or span.duration > CUT
     for before, after in itertools.pairwise(spans):
+        if before.duration > CUT:  # cut so that iteration advances; the next one continues it
+            assert before.end == after.start
+            continue
         assert before.end < after.start  # touching spans would have been merged
         assert not cal.is_open(after.start - ONE_US)
         assert cal.elapsed(before.end, after.start) == timedelta(0)
