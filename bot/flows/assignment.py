@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.flows.cards import refresh_card
 from bot.flows.notices import NoticeKind
 from sla.lead import LeadStatus, format_lead_id
 from sla.policy import Policy
@@ -50,15 +51,7 @@ def hand_over(
     if previous is not None:
         previous.ended_at = now
         session.add(previous)
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"card:{previous.id}:ended",
-            kind=NoticeKind.CARD,
-            recipient=previous.assignee,
-            now=now,
-            lead_id=lead.id,
-            assignment_id=previous.id,
-        )
+        refresh_card(session, previous, event="ended", now=now)
     assignment = leads.add_assignment(
         session=session,
         assignment=Assignment(
@@ -73,15 +66,7 @@ def hand_over(
     if lead.status == LeadStatus.UNASSIGNED:
         lead.status = LeadStatus.ASSIGNED
     session.add(lead)
-    outbox.enqueue(
-        session=session,
-        dedupe_key=f"card:{assignment.id}:new",
-        kind=NoticeKind.CARD,
-        recipient=to,
-        now=now,
-        lead_id=lead.id,
-        assignment_id=assignment.id,
-    )
+    refresh_card(session, assignment, event="new", now=now)
     return assignment
 
 

@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.flows.access import lead_for_action
-from bot.flows.notices import NoticeKind
+from bot.flows.cards import refresh_current_card
 from bot.flows.schedule import reschedule
 from sla.cadence import CadenceState, cadence_state
 from sla.lead import AttemptChannel, AttemptOutcome, LeadStatus
 from sla.policy import Policy
 from storage.models import Attempt
 from storage.records import LeadRecord
-from storage.repositories import leads, outbox
+from storage.repositories import leads
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,7 @@ def log_attempt(
         lead.status = LeadStatus.WORKING if lead.assignee else lead.status
     session.add(lead)
     reschedule(session, lead, policy=policy, now=now)
-    current = leads.current_assignment(session=session, lead_id=lead.id or 0)
-    if current is not None:
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"card:{current.id}:attempt:{attempt.id}",
-            kind=NoticeKind.CARD,
-            recipient=current.assignee,
-            now=now,
-            lead_id=lead.id,
-            assignment_id=current.id,
-        )
+    refresh_current_card(session, lead.id or 0, event=f"attempt:{attempt.id}", now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None and record.first_contact_due is not None
     state = cadence_state(

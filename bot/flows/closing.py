@@ -9,12 +9,12 @@ from sqlmodel import Session
 
 from bot.errors import Refused, UsageError
 from bot.flows.access import lead_for_action
-from bot.flows.notices import NoticeKind
+from bot.flows.cards import refresh_current_card
 from sla.cadence import cadence_state
 from sla.lead import LeadStatus
 from sla.policy import Policy
 from storage.records import LeadRecord
-from storage.repositories import leads, outbox
+from storage.repositories import leads
 
 
 def close_lead(
@@ -50,17 +50,7 @@ def close_lead(
     lead.next_check_at = None
     session.add(lead)
     session.flush()
-    current = leads.current_assignment(session=session, lead_id=lead.id or 0)
-    if current is not None:
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"card:{current.id}:closed",
-            kind=NoticeKind.CARD,
-            recipient=current.assignee,
-            now=now,
-            lead_id=lead.id,
-            assignment_id=current.id,
-        )
+    refresh_current_card(session, lead.id or 0, event="closed", now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None
     return record

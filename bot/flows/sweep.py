@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from bot.blocks.dates import date_token, time_left
 from bot.flows.assignment import route_lead
+from bot.flows.cards import refresh_current_card
 from bot.flows.notices import NoticeKind
 from bot.flows.schedule import reschedule, window_of
 from sla.lead import LeadStatus
@@ -107,38 +108,22 @@ def _breach(
         f"{record.id} {record.display_name}: {what} was due {date_token(timer.deadline, zone)}"
         f" · owner <@{owner}> · {len(record.attempts)} of {policy.sla.min_attempts} attempts"
     )
-    key = f"breach:{lead.id}:{timer.key}"
-    if owner:
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"{key}:rep",
-            kind=NoticeKind.BREACH,
-            recipient=owner,
-            now=now,
-            lead_id=lead.id,
-            text=f"{facts}. Log an attempt as soon as you can: `/attempt {record.id} call`",
-        )
-    if policy.slack.sla_channel:
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"{key}:channel",
-            kind=NoticeKind.BREACH,
-            recipient=policy.slack.sla_channel,
-            now=now,
-            lead_id=lead.id,
-            text=facts,
-        )
-    for manager in sorted(policy.slack.managers):
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"{key}:manager:{manager}",
-            kind=NoticeKind.BREACH,
-            recipient=manager,
-            now=now,
-            lead_id=lead.id,
-            text=facts,
-        )
-    _refresh_card(session, lead, reason=timer.key, now=now)
+    # the rep is told what to do; the channel and managers get the same facts, no blame
+    audience = [(owner, f"{facts}. Log an attempt as soon as you can: `/attempt {record.id} call`")]
+    audience.append((policy.slack.sla_channel, facts))
+    audience += [(manager, facts) for manager in sorted(policy.slack.managers)]
+    for recipient, text in audience:
+        if recipient:
+            outbox.enqueue(
+                session=session,
+                dedupe_key=f"breach:{lead.id}:{timer.key}:{recipient}",
+                kind=NoticeKind.BREACH,
+                recipient=recipient,
+                now=now,
+                lead_id=lead.id,
+                text=text,
+            )
+    refresh_current_card(session, lead.id or 0, event=timer.key, now=now)
     if policy.sla.reassign_on_breach and timer.deadline_kind == "first_contact" and owner:
         _reassign_after_breach(session, lead, owner, policy=policy, now=now)
 
@@ -174,20 +159,4 @@ def _nudge(
             f"{time_left(policy.calendar, now, timer.deadline)}"
         ),
     )
-    lead = leads.get(session=session, lead_id=record.number)
-    if lead is not None:
-        _refresh_card(session, lead, reason=timer.key, now=now)
-
-
-def _refresh_card(session: Session, lead: Lead, *, reason: str, now: datetime) -> None:
-    current = leads.current_assignment(session=session, lead_id=lead.id or 0)
-    if current is not None:
-        outbox.enqueue(
-            session=session,
-            dedupe_key=f"card:{current.id}:{reason}",
-            kind=NoticeKind.CARD,
-            recipient=current.assignee,
-            now=now,
-            lead_id=lead.id,
-            assignment_id=current.id,
-        )
+    refresh_current_card(session, record.number, event=timer.key, now=now)
