@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
-from sqlmodel import Session
 
-from bot.blocks.replies import ATTEMPT_USAGE, attempt_logged
-from bot.flows.attempts import log_attempt
+from bot.blocks.replies import ATTEMPT_USAGE
+from bot.listeners.attempt_work import log_attempt_work
 from bot.listeners.commands import parsing
 from bot.listeners.context import runtime_of
-from bot.listeners.once import Reply, ephemeral, run_once
+from bot.listeners.once import run_once
 
 
 def attempt_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -23,27 +22,7 @@ def attempt_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> Non
     note = " ".join(args[2 + int(consumed) :]) or None
     actor = body["user_id"]
 
-    def work(session: Session) -> Reply:
-        now = runtime.clock()
-        logged = log_attempt(
-            session,
-            reference,
-            actor=actor,
-            channel=channel,
-            outcome=outcome,
-            note=note,
-            policy=runtime.policy,
-            now=now,
-        )
-        return ephemeral(
-            attempt_logged(
-                logged.record,
-                number=logged.number,
-                first=logged.was_first_contact,
-                state=logged.state,
-                policy=runtime.policy,
-                now=now,
-            )
-        )
-
+    work = log_attempt_work(
+        runtime, reference, actor=actor, channel=channel, outcome=outcome, note=note
+    )
     ack(**run_once(runtime, body, work))
