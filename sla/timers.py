@@ -82,6 +82,10 @@ def current_window(
     return Window(DeadlineKind.FOLLOW_UP, state.last_attempt_at, state.next_due)
 
 
+LATE = timedelta(microseconds=1)
+"""A breach fires at the first instant past its deadline: an attempt at the deadline is on time."""
+
+
 def timers_for(
     window: Window, terms: SlaTerms, calendar: BusinessCalendar
 ) -> tuple[Timer, ...]:
@@ -102,7 +106,7 @@ def timers_for(
         if timedelta(0) < offset < length:
             fires_at = calendar.add(window.opened_at, offset)
             timers.setdefault(fires_at, _timer(window, TimerKind.REMINDER, fires_at, rule.text))
-    breach = _timer(window, TimerKind.BREACH, window.deadline, "breach")
+    breach = _timer(window, TimerKind.BREACH, window.deadline + LATE, "breach")
     return (*sorted(timers.values(), key=lambda t: t.fires_at), breach)
 
 

@@ -17,6 +17,7 @@ from sla.cadence import AttemptFact
 from sla.lead import AttemptChannel, AttemptOutcome
 from sla.policy import DEFAULT_POLICY, ReminderRule
 from sla.timers import (
+    LATE,
     DeadlineKind,
     Timer,
     TimerKind,
@@ -56,7 +57,7 @@ def test_contract_example_window_from_friday_afternoon():
     assert [(t.kind, t.label, t.fires_at) for t in timers] == [
         (TimerKind.REMINDER, "50%", FRI_1700),  # 2h of 4h: exactly closing time, not Monday
         (TimerKind.REMINDER, "15m", MON_1045),
-        (TimerKind.BREACH, "breach", MON_1100),
+        (TimerKind.BREACH, "breach", MON_1100 + LATE),  # first late instant
     ]
     assert all(t.deadline == MON_1100 and t.deadline_kind is DeadlineKind.FIRST_CONTACT
                for t in timers)
@@ -69,7 +70,7 @@ def test_window_opened_on_a_saturday_starts_counting_monday():
     assert [t.fires_at for t in timers] == [
         datetime(2026, 12, 7, 16, 0, tzinfo=UTC),  # Mon 11:00
         datetime(2026, 12, 7, 17, 45, tzinfo=UTC),  # Mon 12:45
-        mon_1300,
+        mon_1300 + LATE,
     ]
 
 
@@ -80,7 +81,7 @@ def test_reminders_skip_the_christmas_holiday():
     assert [t.fires_at for t in timers] == [
         datetime(2026, 12, 24, 22, 0, tzinfo=UTC),  # Thu 17:00
         datetime(2026, 12, 28, 15, 45, tzinfo=UTC),  # Mon 10:45, Fri 25th closed
-        mon_1100,
+        mon_1100 + LATE,
     ]
 
 
@@ -92,7 +93,7 @@ def test_reminders_across_the_end_of_daylight_saving_time():
     assert [t.fires_at for t in timers] == [
         datetime(2026, 10, 30, 21, 0, tzinfo=UTC),  # Fri 17:00 EDT
         datetime(2026, 11, 2, 15, 45, tzinfo=UTC),  # Mon 10:45 EST
-        mon_1100_est,
+        mon_1100_est + LATE,
     ]
 
 
@@ -169,7 +170,7 @@ def test_after_an_attempt_the_window_follows_the_latest_attempt():
     assert [(t.label, t.fires_at) for t in timers] == [
         ("50%", datetime(2026, 12, 7, 19, 45, tzinfo=UTC)),  # Mon 14:45
         ("15m", datetime(2026, 12, 8, 15, 30, tzinfo=UTC)),  # Tue 10:30
-        ("breach", tue_1045),
+        ("breach", tue_1045 + LATE),
     ]
     assert all(t.deadline_kind is DeadlineKind.FOLLOW_UP for t in timers)
 
@@ -251,7 +252,7 @@ def test_reminders_land_where_their_rule_says(opened, minutes, percent, left):
     deadline = CAL.add(opened, timedelta(minutes=minutes))
     win = Window(DeadlineKind.FOLLOW_UP, opened, deadline)
     timers = timers_for(win, terms, CAL)
-    assert timers[-1].kind is TimerKind.BREACH and timers[-1].fires_at == deadline
+    assert timers[-1].kind is TimerKind.BREACH and timers[-1].fires_at == deadline + LATE
     assert [t.fires_at for t in timers] == sorted(t.fires_at for t in timers)
     length = timedelta(minutes=minutes)
     for t in timers[:-1]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.sandbox import Sandbox
 from tests.bot.e2e.conftest import (
     BREACH,
@@ -52,12 +50,6 @@ def test_a_missed_first_contact_is_one_breach_escalated_once(box: Sandbox):
     assert len(lead(box, "lead-1")["breaches"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sla.timers fires the breach at the deadline itself, while sla.cadence counts an "
-    "attempt at the deadline as on time: a tick at 13:00:00 breaches a lead that can still "
-    "be met",
-)
 def test_no_breach_at_the_deadline_instant_itself(box: Sandbox):
     owner = new_lead(box)["assignee"]
     box.tick(local(7, 13, 0, 0))
