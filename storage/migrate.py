@@ -25,11 +25,15 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to `revision` inside one connection (and one transaction on PG).
 
-    Replicas starting together serialise on an advisory lock, so only one runs the DDL.
+    Replicas starting together serialise on an advisory lock, so only one runs the DDL. On
+    SQLite the same comes from taking the write lock up front (`BEGIN IMMEDIATE`), which also
+    makes the DDL one transaction there instead of statement-by-statement autocommit.
     """
     config = alembic_config(engine)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
