@@ -1,0 +1,233 @@
+"""The notification outbox: dedupe, claims with leases, backoff, and concurrent couriers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import select
+
+from storage.engine import transaction
+from storage.models import Notification
+from storage.repositories import outbox
+from tests.storage.conftest import T0, fresh_session, is_pg
+
+SECOND = timedelta(seconds=1)
+
+
+def _enqueue(session, key: str = "n1", *, now=T0, **extra) -> bool:
+    return outbox.enqueue(
+        session=session, dedupe_key=key, kind="nudge", recipient="U0REP1", now=now, **extra
+    )
+
+
+def _claim(engine, *, now, worker: str = "w1", limit: int = 10) -> list[int]:
+    with transaction(engine) as session:
+        rows = outbox.claim_due(session=session, now=now, worker=worker, limit=limit)
+        return [row.id or 0 for row in rows]
+
+
+def _row(engine, notification_id: int) -> Notification:
+    with transaction(engine) as session:
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        return row
+
+
+def _fail(engine, notification_id: int, *, now, retry: bool = True) -> Notification:
+    with transaction(engine) as session:
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        outbox.mark_failed(session=session, notification=row, now=now, error="boom", retry=retry)
+        return row
+
+
+def test_enqueue_dedupes_on_the_key(engine):
+    with transaction(engine) as session:
+        assert _enqueue(session, "k", text="first")
+        assert not _enqueue(session, "k", text="second")
+    with transaction(engine) as session:
+        assert not _enqueue(session, "k", text="third", now=T0 + timedelta(days=1))
+        rows = session.exec(select(Notification)).all()
+    assert [(r.text, r.status, r.tries, r.next_attempt_at) for r in rows] == [
+        ("first", "pending", 0, T0)
+    ]
+
+
+def test_enqueue_keeps_blocks_as_json(engine):
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi* ✓"}}]
+    with transaction(engine) as session:
+        _enqueue(session, blocks=blocks)
+    [notification_id] = _claim(engine, now=T0)
+    assert _row(engine, notification_id).blocks == blocks
+
+
+def test_claim_marks_sending_for_the_worker_and_a_second_claimer_gets_nothing(engine):
+    with transaction(engine) as session:
+        for key in ("a", "b", "c"):
+            _enqueue(session, key)
+        _enqueue(session, "later", now=T0 + timedelta(minutes=1))
+    claimed = _claim(engine, now=T0, worker="w1")
+    assert len(claimed) == 3
+    for notification_id in claimed:
+        row = _row(engine, notification_id)
+        assert (row.status, row.claimed_by, row.claimed_at) == ("sending", "w1", T0)
+    assert _claim(engine, now=T0 + SECOND, worker="w2") == []
+    [later] = _claim(engine, now=T0 + timedelta(minutes=1), worker="w2")
+    assert later not in claimed
+
+
+def test_claim_takes_the_oldest_first_up_to_the_limit(engine):
+    with transaction(engine) as session:
+        for i in range(5):
+            _enqueue(session, f"k{i}", now=T0 - timedelta(minutes=i))
+    first = _claim(engine, now=T0, limit=2)
+    with transaction(engine) as session:
+        times = [session.get(Notification, i).next_attempt_at for i in first]  # type: ignore[union-attr]
+    assert times == [T0 - timedelta(minutes=4), T0 - timedelta(minutes=3)]
+    assert len(_claim(engine, now=T0, limit=10)) == 3
+
+
+def test_a_concurrent_claimer_in_an_open_transaction_gets_disjoint_rows(engine):
+    with transaction(engine) as session:
+        for i in range(6):
+            _enqueue(session, f"k{i}")
+    if not is_pg(engine):
+        pytest.skip("SQLite serialises writers: the second claim waits for the first to commit")
+    with fresh_session(engine) as one, fresh_session(engine) as two:
+        a = {n.id for n in outbox.claim_due(session=one, now=T0, worker="w1", limit=4)}
+        b = {n.id for n in outbox.claim_due(session=two, now=T0, worker="w2", limit=4)}
+        one.commit()
+        two.commit()
+    assert len(a) == 4 and len(b) == 2 and not a & b
+
+
+def test_mark_failed_backs_off_exponentially_up_to_thirty_minutes(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    now = T0
+    waits = []
+    for _ in range(10):
+        [notification_id] = _claim(engine, now=now)
+        row = _fail(engine, notification_id, now=now)
+        assert (row.status, row.claimed_by, row.last_error) == ("pending", None, "boom")
+        wait = row.next_attempt_at - now
+        waits.append(int(wait.total_seconds()))
+        assert _claim(engine, now=now + wait - SECOND) == []  # not before the backoff
+        now += wait
+    assert waits == [15, 30, 60, 120, 240, 480, 960, 1800, 1800, 1800]
+    assert _row(engine, notification_id).tries == 10
+
+
+def test_backoff_stays_capped_after_very_many_tries(engine):
+    """A day-long Slack outage must not overflow the backoff arithmetic."""
+    with transaction(engine) as session:
+        _enqueue(session)
+    [notification_id] = _claim(engine, now=T0)
+    with transaction(engine) as session:
+        session.get(Notification, notification_id).tries = 200  # type: ignore[union-attr]
+    row = _fail(engine, notification_id, now=T0)
+    assert row.tries == 201
+    assert row.next_attempt_at == T0 + timedelta(minutes=30)
+
+
+def test_mark_failed_without_retry_parks_the_notification(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [notification_id] = _claim(engine, now=T0)
+    row = _fail(engine, notification_id, now=T0, retry=False)
+    assert row.status == "failed"
+    assert _claim(engine, now=T0 + timedelta(days=30)) == []
+
+
+def test_a_stale_sending_claim_is_taken_over_after_the_lease(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [notification_id] = _claim(engine, now=T0, worker="dead")
+    assert _claim(engine, now=T0 + outbox.LEASE, worker="w2") == []  # exactly at the lease: kept
+    assert _claim(engine, now=T0 + outbox.LEASE + SECOND, worker="w2") == [notification_id]
+    row = _row(engine, notification_id)
+    assert (row.status, row.claimed_by, row.claimed_at) == (
+        "sending",
+        "w2",
+        T0 + outbox.LEASE + SECOND,
+    )
+
+
+def test_mark_sent_is_final(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [notification_id] = _claim(engine, now=T0)
+    with transaction(engine) as session:
+        row = session.get(Notification, notification_id)
+        outbox.mark_sent(session=session, notification=row, now=T0 + SECOND)  # type: ignore[arg-type]
+    row = _row(engine, notification_id)
+    assert (row.status, row.sent_at, row.last_error) == ("sent", T0 + SECOND, None)
+    assert _claim(engine, now=T0 + timedelta(days=1)) == []  # not even as a stale claim
+    with transaction(engine) as session:
+        assert outbox.pending_count(session=session) == 0
+
+
+def test_defer_hands_the_row_back_for_later(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [notification_id] = _claim(engine, now=T0)
+    with transaction(engine) as session:
+        row = session.get(Notification, notification_id)
+        outbox.defer(session=session, notification=row, until=T0 + timedelta(minutes=1))  # type: ignore[arg-type]
+    assert _row(engine, notification_id).tries == 0
+    assert _claim(engine, now=T0 + timedelta(seconds=59)) == []
+    assert _claim(engine, now=T0 + timedelta(minutes=1)) == [notification_id]
+
+
+def test_pending_count_counts_what_is_not_yet_sent(engine):
+    with transaction(engine) as session:
+        for i in range(3):
+            _enqueue(session, f"k{i}")
+        assert outbox.pending_count(session=session) == 3
+
+
+def test_concurrent_couriers_never_claim_one_row_twice(engine):
+    total, workers = 200, 4
+    with transaction(engine) as session:
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "dedupe_key": f"bulk-{i}",
+                    "kind": "nudge",
+                    "recipient": "U0REP1",
+                    "status": "pending",
+                    "tries": 0,
+                    "next_attempt_at": T0 - timedelta(seconds=i % 17),
+                    "created_at": T0,
+                }
+                for i in range(total)
+            ],
+        )
+    start = threading.Barrier(workers)
+    claims: dict[str, list[int]] = {f"w{i}": [] for i in range(workers)}
+    errors: list[BaseException] = []
+
+    def courier(worker: str) -> None:
+        start.wait(timeout=30)
+        try:
+            while batch := _claim(engine, now=T0, worker=worker, limit=7):
+                claims[worker].extend(batch)
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=courier, args=(w,)) for w in claims]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    every = [n for batch in claims.values() for n in batch]
+    assert len(every) == len(set(every)) == total  # pairwise disjoint, and nothing left behind
+    with transaction(engine) as session:
+        rows = session.exec(select(Notification)).all()
+    assert {r.status for r in rows} == {"sending"}
+    assert all(r.id in claims[r.claimed_by or ""] for r in rows)  # owner on file = claimer
