@@ -29,7 +29,9 @@ Semantics (every caller relies on these; tests/sla/calendar_oracle.py restates t
 * Inputs must be timezone-aware datetimes; results are UTC. Arithmetic is on integer microseconds,
   so results are exact.
 * Searches forward (`add`, `next_open`, `open_spans`) give up with CalendarError after two years of
-  consecutive local days without open time, so no call loops forever.
+  consecutive local days without open time, so no call loops forever. For the same reason
+  `open_spans`, which merges touching spans, cuts one that is still growing after two years
+  (a 24/7 calendar); the next span then starts where it was cut.
 """
 
 from __future__ import annotations
