@@ -141,7 +141,8 @@ def test_claim_due_walks_the_next_check_at_index(engine):
                 row[0]
                 for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)  # type: ignore[arg-type]
             )
-            assert "Index Scan using ix_leads_next_check_at" in plan, plan
+            # An Index Scan or, once statistics say few rows are due, a Bitmap Index Scan.
+            assert "Index Scan" in plan and "ix_leads_next_check_at" in plan, plan
             assert "Seq Scan" not in plan, plan
         else:
             connection.exec_driver_sql("ANALYZE")

@@ -141,3 +141,18 @@ def test_an_attempt_for_a_missing_lead_is_refused(engine):
         session.add(
             Attempt(lead_id=lead_id, channel="call", at=datetime(2026, 12, 7, tzinfo=UTC), by="U0")
         )
+
+
+def test_a_transaction_is_one_unit_even_when_it_uses_savepoints(engine):
+    """`sweep` checks each lead in a SAVEPOINT; releasing one must not commit the unit.
+
+    (pysqlite starts no transaction before a SAVEPOINT, and releasing the outermost savepoint
+    is a COMMIT in SQLite, unless the unit began the transaction itself.)
+    """
+    with pytest.raises(RuntimeError, match="after the savepoint"):
+        with transaction(engine) as session:
+            with session.begin_nested():
+                session.add(Rep(slack_id="U0SAVEPOINT"))
+            raise RuntimeError("the caller fails after the savepoint was released")
+    with transaction(engine) as session:
+        assert session.get(Rep, "U0SAVEPOINT") is None
