@@ -49,9 +49,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit when the block ends normally, roll back when it raises.
 
     Repositories only flush; the caller that opened the transaction decides when work is done.
+
+    On SQLite the unit of work takes the write lock up front (`BEGIN IMMEDIATE`), waiting out
+    `busy_timeout` if another connection holds it. Left to pysqlite, the transaction began
+    lazily (at a SAVEPOINT or the first write), so a unit that read and then wrote — a sweep,
+    an outbox claim — had to upgrade a stale read snapshot while another connection wrote, and
+    SQLite answers that with an immediate "database is locked" instead of waiting.
     """
     with Session(engine, expire_on_commit=False) as session:
         try:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except BaseException:

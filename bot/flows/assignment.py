@@ -24,6 +24,7 @@ def route_lead(
     `exclude` keeps a rep who just breached from getting the same lead back; when nobody
     else can take it, a lead that has an owner keeps that owner rather than becoming orphaned.
     """
+    reps.lock_rotation(session=session)
     standings = [
         s
         for s in reps.standings(session=session, policy=policy, now=now)

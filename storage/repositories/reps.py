@@ -5,20 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from sla.policy import Policy
 from sla.routing import RepStanding
 from storage.models import Rep
 from storage.repositories import leads
+from storage.repositories.inserts import insert_once
+
+_ROTATION_LOCK = 0x1EADC10D  # PostgreSQL advisory lock id for the routing rotation
+
+
+def lock_rotation(*, session: Session) -> None:
+    """Hold the rotation until this transaction ends, so concurrent routings take turns.
+
+    Routing reads every rep's turn and open-lead count and then writes new turns; two
+    intakes doing that at once on PostgreSQL would both pick the same rep. SQLite needs
+    nothing more: `transaction()` already holds its single write lock from the start.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ROTATION_LOCK})
 
 
 def _row(session: Session, slack_id: str) -> Rep:
+    """The rep's row, created on first use; a replica creating it at the same time is fine."""
     row = session.get(Rep, slack_id)
     if row is None:
-        row = Rep(slack_id=slack_id)
-        session.add(row)
-        session.flush()
+        insert_once(session, Rep, slack_id=slack_id, turn=None, away=False, away_until=None)
+        row = session.get(Rep, slack_id)
+    assert row is not None
     return row
 
 
