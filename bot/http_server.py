@@ -40,7 +40,10 @@ class HttpServer:
         # out its 1 s timeout and then dying on the closed descriptors (EBADF). The trigger
         # wakes the loop at once and the sockets are closed on its own thread; with an empty
         # map the loop ends.
-        server.trigger.pull_trigger(lambda: _close_all(server))
+        try:
+            server.trigger.pull_trigger(lambda: _close_all(server))
+        except OSError:  # the loop already ended and took its trigger with it
+            _close_all(server)
         self._thread.join(timeout=5)
 
 
