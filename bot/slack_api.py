@@ -39,8 +39,9 @@ DEFAULT_BASE_URL = "https://slack.com/api/"
 
 # ok=false codes Slack documents as temporary: worth the same backoff as an HTTP 5xx.
 # (fatal_error is left out on purpose: Slack says part of the work may already be done.)
-_TRANSIENT_ERRORS = frozenset({"internal_error", "service_unavailable", "request_timeout",
-                               "ratelimited"})
+_TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
 _NETWORK_ERRORS = (URLError, OSError, http.client.HTTPException)
 
 
@@ -102,13 +103,23 @@ class SlackApi:
     ``WebClient`` (which must have ``retry_handlers=[]``) so tests can inject seams.
     """
 
-    def __init__(self, client: WebClient, *, attempts: int = 4, backoff: float = 0.5,
-                 max_backoff: float = 30.0, max_retry_after: float = 120.0,
-                 user_ttl: float = 3600.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        user_ttl: float = 3600.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if client.retry_handlers:
-            raise ValueError("build the WebClient with retry_handlers=[]: SlackApi does the "
-                             "retrying, and two layers of retries multiply the attempts")
+            raise ValueError(
+                "build the WebClient with retry_handlers=[]: SlackApi does the "
+                "retrying, and two layers of retries multiply the attempts"
+            )
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.client = client
@@ -122,14 +133,19 @@ class SlackApi:
         self._users: dict[str, tuple[float, SlackUser]] = {}
 
     @classmethod
-    def connect(cls, token: str, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 10,
-                **options: Any) -> SlackApi:
+    def connect(
+        cls, token: str, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 10, **options: Any
+    ) -> SlackApi:
         """A SlackApi over a fresh WebClient; ``options`` go to the constructor."""
         if not base_url.endswith("/"):
             base_url += "/"  # WebClient urljoins the method name: ".../api" would lose "api"
         # urllib accepts a float timeout even though WebClient annotates it as int.
-        client = WebClient(token=token, base_url=base_url, timeout=timeout,  # type: ignore[arg-type]
-                           retry_handlers=[])
+        client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,  # type: ignore[arg-type]
+            retry_handlers=[],
+        )
         return cls(client, **options)
 
     # ---- the Web API methods ----
@@ -147,26 +163,29 @@ class SlackApi:
         with self._lock:
             return self._dm_channels.setdefault(user_id, channel)
 
-    def post_message(self, channel: str, *, text: str,
-                     blocks: list[dict[str, Any]] | None = None) -> PostedMessage:
+    def post_message(
+        self, channel: str, *, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> PostedMessage:
         """Post to a channel. ``text`` is required: it is the notification and fallback."""
         data = self.call("chat.postMessage", channel=channel, text=text, blocks=blocks)
         return PostedMessage(channel=str(data["channel"]), ts=str(data["ts"]))
 
-    def post_dm(self, user_id: str, *, text: str,
-                blocks: list[dict[str, Any]] | None = None) -> PostedMessage:
+    def post_dm(
+        self, user_id: str, *, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> PostedMessage:
         return self.post_message(self.open_dm(user_id), text=text, blocks=blocks)
 
-    def update_message(self, channel: str, ts: str, *, text: str,
-                       blocks: list[dict[str, Any]] | None = None) -> None:
+    def update_message(
+        self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
         """Edit in place. As in Slack, ``blocks=None`` keeps the old blocks; ``[]`` drops them."""
         self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def post_ephemeral(self, channel: str, user: str, *, text: str,
-                       blocks: list[dict[str, Any]] | None = None) -> str:
+    def post_ephemeral(
+        self, channel: str, user: str, *, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> str:
         """Show a message only to ``user`` in ``channel``; returns Slack's ``message_ts``."""
-        data = self.call("chat.postEphemeral", channel=channel, user=user, text=text,
-                         blocks=blocks)
+        data = self.call("chat.postEphemeral", channel=channel, user=user, text=text, blocks=blocks)
         return str(data.get("message_ts", ""))
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
@@ -181,9 +200,12 @@ class SlackApi:
             return cached[1]
         raw = self.call("users.info", user=user_id)["user"]
         profile = raw.get("profile") or {}
-        user = SlackUser(id=str(raw["id"]), name=str(raw.get("name") or ""),
-                         real_name=str(raw.get("real_name") or profile.get("real_name") or ""),
-                         tz=str(raw.get("tz") or "UTC"))
+        user = SlackUser(
+            id=str(raw["id"]),
+            name=str(raw.get("name") or ""),
+            real_name=str(raw.get("real_name") or profile.get("real_name") or ""),
+            tz=str(raw.get("tz") or "UTC"),
+        )
         with self._lock:
             self._users[user_id] = (now, user)
         return user
@@ -215,11 +237,18 @@ class SlackApi:
                 log.debug("slack %s ok (attempt %d)", method, attempt)
                 return dict(response.data) if isinstance(response.data, dict) else {}
             if retry.give_up_now or attempt == self._attempts:
-                log.warning("slack %s unavailable after %d attempt(s): %s",
-                            method, attempt, retry.reason)
+                log.warning(
+                    "slack %s unavailable after %d attempt(s): %s", method, attempt, retry.reason
+                )
                 raise SlackUnavailable(method, retry.reason, attempt)
-            log.warning("slack %s attempt %d/%d failed (%s); retrying in %.2fs",
-                        method, attempt, self._attempts, retry.reason, retry.wait)
+            log.warning(
+                "slack %s attempt %d/%d failed (%s); retrying in %.2fs",
+                method,
+                attempt,
+                self._attempts,
+                retry.reason,
+                retry.wait,
+            )
             self._sleep(retry.wait)
         raise AssertionError("unreachable: the loop returns or raises")
 

@@ -13,7 +13,7 @@ def parse_duration(text: str) -> timedelta:
     compact = text.strip().lower().replace(" ", "")
     match = _DURATION.match(compact)
     if not compact or match is None or not any(match.groupdict().values()):
-        raise ValueError(f"{text!r} is not a duration; write it like \"4h\", \"90m\" or \"1h30m\"")
+        raise ValueError(f'{text!r} is not a duration; write it like "4h", "90m" or "1h30m"')
     hours, minutes, seconds = (int(match.group(g) or 0) for g in ("h", "m", "s"))
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 

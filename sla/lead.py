@@ -24,8 +24,9 @@ class LeadStatus(StrEnum):
         return self in _OPEN
 
 
-_OPEN = frozenset({LeadStatus.UNASSIGNED, LeadStatus.ASSIGNED, LeadStatus.WORKING,
-                   LeadStatus.CONNECTED})
+_OPEN = frozenset(
+    {LeadStatus.UNASSIGNED, LeadStatus.ASSIGNED, LeadStatus.WORKING, LeadStatus.CONNECTED}
+)
 
 
 class AttemptChannel(StrEnum):

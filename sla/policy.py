@@ -355,21 +355,24 @@ def _reps(source: str, entries: object) -> tuple[RepConfig, ...]:
         _reject_unknown(source, where, entry, _KEYS["reps"])
         if "slack_id" not in entry:
             raise PolicyError(f'{source}: {where} needs a slack_id, like slack_id = "U0123ABCD"')
-        t = _Table(source, where, {"weight": 1, "max_open": 30, "regions": [], "segments": [],
-                                   **entry})
+        t = _Table(
+            source, where, {"weight": 1, "max_open": 30, "regions": [], "segments": [], **entry}
+        )
         slack_id = t.text("slack_id").strip()
         if not _is_user_id(slack_id):
             raise t.wrong("slack_id", 'a Slack user id like "U0123ABCD"')
         earlier = next((i for i, r in enumerate(reps, start=1) if r.slack_id == slack_id), None)
         if earlier is not None:
             raise t.error("slack_id", f'"{slack_id}" is already used by [[reps]] #{earlier}')
-        reps.append(RepConfig(
-            slack_id=slack_id,
-            weight=t.whole("weight", 1),
-            max_open=t.whole("max_open", 1),
-            regions=frozenset(t.texts("regions")),
-            segments=frozenset(t.texts("segments")),
-        ))
+        reps.append(
+            RepConfig(
+                slack_id=slack_id,
+                weight=t.whole("weight", 1),
+                max_open=t.whole("max_open", 1),
+                regions=frozenset(t.texts("regions")),
+                segments=frozenset(t.texts("segments")),
+            )
+        )
     return tuple(reps)
 
 

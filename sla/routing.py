@@ -213,4 +213,3 @@ def _forfeit(turn: float, stride: float, index: int, won: tuple[float, int]) -> 
     if (advanced, index) < won:
         advanced += stride
     return advanced
-

@@ -86,9 +86,7 @@ LATE = timedelta(microseconds=1)
 """A breach fires at the first instant past its deadline: an attempt at the deadline is on time."""
 
 
-def timers_for(
-    window: Window, terms: SlaTerms, calendar: BusinessCalendar
-) -> tuple[Timer, ...]:
+def timers_for(window: Window, terms: SlaTerms, calendar: BusinessCalendar) -> tuple[Timer, ...]:
     """Every timer of a window, by firing time: reminders that fit inside it, then the breach.
 
     A share reminder fires when that share of the window's business time has elapsed (to the

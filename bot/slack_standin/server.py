@@ -78,12 +78,24 @@ class SlackStandIn:
     accepted on first post unless ``strict_channels=True``. Thread-safe: one lock guards state.
     """
 
-    def __init__(self, *, team_id: str = "T0LEADCLK", team: str = "leadclock",
-                 bot_user_id: str = "U0LEADBOT", bot_id: str = "B0LEADBOT",
-                 auto_users: bool = True, strict_channels: bool = False) -> None:
-        self._workspace = Workspace(team_id=team_id, team=team, bot_user_id=bot_user_id,
-                                    bot_id=bot_id, auto_users=auto_users,
-                                    strict_channels=strict_channels)
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0LEADCLK",
+        team: str = "leadclock",
+        bot_user_id: str = "U0LEADBOT",
+        bot_id: str = "B0LEADBOT",
+        auto_users: bool = True,
+        strict_channels: bool = False,
+    ) -> None:
+        self._workspace = Workspace(
+            team_id=team_id,
+            team=team,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            auto_users=auto_users,
+            strict_channels=strict_channels,
+        )
         self._lock = threading.RLock()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
@@ -98,9 +110,12 @@ class SlackStandIn:
             raise RuntimeError("the Slack stand-in is already running")
         self._stopping.clear()
         self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="slack-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-standin",
+            daemon=True,
+        )
         self._thread.start()
         _log.info("Slack stand-in listening on %s", self.base_url)
         return self
@@ -120,8 +135,12 @@ class SlackStandIn:
     def __enter__(self) -> SlackStandIn:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -141,8 +160,14 @@ class SlackStandIn:
 
     # ---- configuration ----
 
-    def add_user(self, user_id: str, *, name: str | None = None, real_name: str | None = None,
-                 tz: str = "America/New_York") -> None:
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        tz: str = "America/New_York",
+    ) -> None:
         with self._lock:
             self._workspace.add_user(user_id, name=name, real_name=real_name, tz=tz)
 
@@ -150,9 +175,16 @@ class SlackStandIn:
         with self._lock:
             self._workspace.add_channel(channel_id, name)
 
-    def fail_next(self, method: str, *, status: int = 500, times: int = 1,
-                  retry_after: int | None = None, error: str | None = None,
-                  delay: float = 0.0) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` fail.
 
         - ``status=429``: answered 429 with ``Retry-After: retry_after`` (1 when not given).
@@ -195,8 +227,7 @@ class SlackStandIn:
 
     # ---- request handling (called from server threads) ----
 
-    def _answer(self, path: str, authorization: str | None,
-                params: Params | ApiError) -> _Answer:
+    def _answer(self, path: str, authorization: str | None, params: Params | ApiError) -> _Answer:
         """Decide the answer at arrival, so calls are recorded in arrival order."""
         route, _, rest = urlsplit(path).path.lstrip("/").partition("/")
         method = rest if route == "api" else RESPONSE_URL if route == "response" else ""
@@ -212,8 +243,9 @@ class SlackStandIn:
             if fault is not None:
                 answer = _Answer(answer.status, answer.body, answer.retry_after, fault.delay)
             recorded = params if isinstance(params, dict) else {}
-            self._calls.append(RecordedCall(method or path, recorded, answer.status,
-                                            answer.error, path))
+            self._calls.append(
+                RecordedCall(method or path, recorded, answer.status, answer.error, path)
+            )
         return answer
 
     @staticmethod
@@ -226,8 +258,9 @@ class SlackStandIn:
         code = "internal_error" if fault.status >= 500 else "invalid_request"
         return _Answer(fault.status, {"ok": False, "error": code}, fault.retry_after)
 
-    def _process(self, method: str, authorization: str | None,
-                 params: Params | ApiError) -> _Answer:
+    def _process(
+        self, method: str, authorization: str | None, params: Params | ApiError
+    ) -> _Answer:
         if isinstance(params, ApiError):
             return _slack_error(params.code)
         if method == RESPONSE_URL:  # response_url is itself the credential; Slack answers "ok"
@@ -249,8 +282,9 @@ class SlackStandIn:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 standin: SlackStandIn) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], standin: SlackStandIn
+    ) -> None:
         super().__init__(address, handler)
         self.standin = standin
 

@@ -54,8 +54,16 @@ class _User:
 class Workspace:
     """One team's channels, DMs, users, messages and App Home views."""
 
-    def __init__(self, *, team_id: str, team: str, bot_user_id: str, bot_id: str,
-                 auto_users: bool, strict_channels: bool) -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str,
+        team: str,
+        bot_user_id: str,
+        bot_id: str,
+        auto_users: bool,
+        strict_channels: bool,
+    ) -> None:
         self.team_id, self.team = team_id, team
         self.bot_user_id, self.bot_id = bot_user_id, bot_id
         self._auto_users = auto_users
@@ -80,10 +88,10 @@ class Workspace:
 
     # ---- configuration and inspection (called by the server under its lock) ----
 
-    def add_user(self, user_id: str, *, name: str | None, real_name: str | None,
-                 tz: str) -> None:
-        self._users[user_id] = _User(user_id, name or user_id.lower(),
-                                     real_name or f"User {user_id}", tz)
+    def add_user(self, user_id: str, *, name: str | None, real_name: str | None, tz: str) -> None:
+        self._users[user_id] = _User(
+            user_id, name or user_id.lower(), real_name or f"User {user_id}", tz
+        )
 
     def add_channel(self, channel_id: str, name: str | None) -> None:
         self._channel_names[channel_id] = name
@@ -132,8 +140,11 @@ class Workspace:
             return self._open_dm(target)[0]  # posting to a user id lands in the app's DM
         if target in self._channel_names:
             return target
-        by_name = [cid for cid, name in self._channel_names.items()
-                   if name is not None and name == target.lstrip("#")]
+        by_name = [
+            cid
+            for cid, name in self._channel_names.items()
+            if name is not None and name == target.lstrip("#")
+        ]
         if by_name:
             return by_name[0]
         if target[0] in "CG" and target.isalnum() and not self._strict_channels:
@@ -159,15 +170,21 @@ class Workspace:
         if len(text) > _MAX_TEXT:
             raise ApiError("msg_too_long")
         if blocks is not None and not (
-            isinstance(blocks, list) and len(blocks) <= max_blocks
+            isinstance(blocks, list)
+            and len(blocks) <= max_blocks
             and all(isinstance(b, dict) and "type" in b for b in blocks)
         ):
             raise ApiError("invalid_blocks")
         return text, blocks
 
     def _message_body(self, message: StoredMessage) -> Params:
-        body: Params = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id,
-                        "text": message.text, "ts": message.ts}
+        body: Params = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "text": message.text,
+            "ts": message.ts,
+        }
         if message.blocks is not None:
             body["blocks"] = copy.deepcopy(message.blocks)
         if message.thread_ts:
@@ -177,9 +194,15 @@ class Workspace:
     # ---- methods ----
 
     def _auth_test(self, params: Params) -> Params:
-        return {"url": f"https://{self.team}.slack.com/", "team": self.team,
-                "team_id": self.team_id, "user": "leadclock", "user_id": self.bot_user_id,
-                "bot_id": self.bot_id, "is_enterprise_install": False}
+        return {
+            "url": f"https://{self.team}.slack.com/",
+            "team": self.team,
+            "team_id": self.team_id,
+            "user": "leadclock",
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _conversations_open(self, params: Params) -> Params:
         users = [u.strip() for u in str(params.get("users") or "").split(",") if u.strip()]
@@ -204,8 +227,9 @@ class Workspace:
         thread_ts = params.get("thread_ts")
         if thread_ts:
             self._find(channel, thread_ts)
-        message = StoredMessage(channel, self._next_ts(), text, blocks,
-                                thread_ts=str(thread_ts) if thread_ts else None)
+        message = StoredMessage(
+            channel, self._next_ts(), text, blocks, thread_ts=str(thread_ts) if thread_ts else None
+        )
         self._messages.setdefault(channel, []).append(message)
         return {"channel": channel, "ts": message.ts, "message": self._message_body(message)}
 
@@ -215,11 +239,19 @@ class Workspace:
         text, blocks = self._content(params)
         if "text" not in params and "blocks" not in params:
             raise ApiError("no_text")
-        new = replace(old, text=text if "text" in params else old.text,
-                      blocks=blocks if "blocks" in params else old.blocks, edits=old.edits + 1)
+        new = replace(
+            old,
+            text=text if "text" in params else old.text,
+            blocks=blocks if "blocks" in params else old.blocks,
+            edits=old.edits + 1,
+        )
         self._messages[channel][index] = new
-        return {"channel": channel, "ts": new.ts, "text": new.text,
-                "message": self._message_body(new)}
+        return {
+            "channel": channel,
+            "ts": new.ts,
+            "text": new.text,
+            "message": self._message_body(new),
+        }
 
     def _chat_post_ephemeral(self, params: Params) -> Params:
         channel = self._channel(params.get("channel"))
@@ -236,16 +268,26 @@ class Workspace:
             raise ApiError("invalid_arguments")
         self._content({"blocks": view.get("blocks", [])}, max_blocks=_MAX_VIEW_BLOCKS)
         history = self._views.setdefault(user.id, [])
-        stored = {**copy.deepcopy(view), "id": "V" + user.id[1:], "team_id": self.team_id,
-                  "hash": f"{len(history) + 1}.{user.id}"}
+        stored = {
+            **copy.deepcopy(view),
+            "id": "V" + user.id[1:],
+            "team_id": self.team_id,
+            "hash": f"{len(history) + 1}.{user.id}",
+        }
         history.append(stored)
         return {"view": copy.deepcopy(stored)}
 
     def _users_info(self, params: Params) -> Params:
         user = self._user(params.get("user"))
-        return {"user": {
-            "id": user.id, "team_id": self.team_id, "name": user.name,
-            "real_name": user.real_name, "tz": user.tz, "deleted": False,
-            "is_bot": user.id == self.bot_user_id,
-            "profile": {"display_name": user.name, "real_name": user.real_name},
-        }}
+        return {
+            "user": {
+                "id": user.id,
+                "team_id": self.team_id,
+                "name": user.name,
+                "real_name": user.real_name,
+                "tz": user.tz,
+                "deleted": False,
+                "is_bot": user.id == self.bot_user_id,
+                "profile": {"display_name": user.name, "real_name": user.real_name},
+            }
+        }

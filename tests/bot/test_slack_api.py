@@ -47,18 +47,21 @@ def api(standin: SlackStandIn, sleeps: list[float]) -> SlackApi:
 
 # ---- each method ----
 
+
 def test_auth_test(api: SlackApi) -> None:
     data = api.auth_test()
     assert data["ok"] is True and data["user_id"] == "U0LEADBOT"
 
 
 def test_post_message_returns_where_it_landed(api, standin) -> None:
-    posted = api.post_message("C0SLA", text="Daily summary",
-                              blocks=[{"type": "divider"}])
+    posted = api.post_message("C0SLA", text="Daily summary", blocks=[{"type": "divider"}])
     assert isinstance(posted, PostedMessage) and posted.channel == "C0SLA"
     [message] = standin.messages("C0SLA")
-    assert (message.ts, message.text, message.blocks) == (posted.ts, "Daily summary",
-                                                          [{"type": "divider"}])
+    assert (message.ts, message.text, message.blocks) == (
+        posted.ts,
+        "Daily summary",
+        [{"type": "divider"}],
+    )
 
 
 def test_post_dm_opens_the_dm_once_per_user(api, standin) -> None:
@@ -67,8 +70,10 @@ def test_post_dm_opens_the_dm_once_per_user(api, standin) -> None:
     api.post_dm("U0REP2", text="lead-3 is yours")
     assert first.channel == second.channel == standin.dm_channel_of("U0REP1")
     assert len(standin.calls("conversations.open")) == 2  # one per user, not per post
-    assert [m.text for m in standin.messages(first.channel)] == ["lead-1 is yours",
-                                                                  "lead-2 is yours"]
+    assert [m.text for m in standin.messages(first.channel)] == [
+        "lead-1 is yours",
+        "lead-2 is yours",
+    ]
 
 
 def test_open_dm_is_cached(api, standin) -> None:
@@ -108,14 +113,14 @@ def test_publish_home(api, standin) -> None:
 
 def test_user_info(api, standin) -> None:
     standin.add_user("U0ANA", name="ana", real_name="Ana Ruiz", tz="Europe/Madrid")
-    assert api.user_info("U0ANA") == SlackUser(id="U0ANA", name="ana", real_name="Ana Ruiz",
-                                               tz="Europe/Madrid")
+    assert api.user_info("U0ANA") == SlackUser(
+        id="U0ANA", name="ana", real_name="Ana Ruiz", tz="Europe/Madrid"
+    )
 
 
 def test_user_info_is_cached_until_the_ttl_expires(standin, sleeps) -> None:
     clock = FakeClock()
-    api = SlackApi.connect(TOKEN, standin.base_url, sleep=sleeps.append, clock=clock,
-                           user_ttl=600)
+    api = SlackApi.connect(TOKEN, standin.base_url, sleep=sleeps.append, clock=clock, user_ttl=600)
     standin.add_user("U0ANA", real_name="Ana Ruiz")
     assert api.user_info("U0ANA").real_name == "Ana Ruiz"
     standin.add_user("U0ANA", real_name="Ana Ruiz-Lopez")
@@ -143,6 +148,7 @@ def test_call_reaches_methods_slack_sdk_does_not_know(api) -> None:
 
 # ---- auth ----
 
+
 def test_bad_token_is_a_call_failure_not_retried(standin, sleeps) -> None:
     api = SlackApi.connect("xapp-wrong-kind", standin.base_url, sleep=sleeps.append)
     with pytest.raises(SlackCallFailed) as caught:
@@ -152,6 +158,7 @@ def test_bad_token_is_a_call_failure_not_retried(standin, sleeps) -> None:
 
 
 # ---- retries ----
+
 
 def test_429_waits_exactly_retry_after(api, standin, sleeps) -> None:
     standin.fail_next("chat.postMessage", status=429, retry_after=7)
@@ -190,8 +197,9 @@ def test_repeated_500_gives_up_after_n_attempts(api, standin, sleeps) -> None:
 
 
 def test_backoff_is_bounded(standin, sleeps) -> None:
-    api = SlackApi.connect(TOKEN, standin.base_url, sleep=sleeps.append, attempts=6,
-                           backoff=1.0, max_backoff=3.0)
+    api = SlackApi.connect(
+        TOKEN, standin.base_url, sleep=sleeps.append, attempts=6, backoff=1.0, max_backoff=3.0
+    )
     standin.fail_next("auth.test", status=503, times=6)
     with pytest.raises(SlackUnavailable):
         api.auth_test()
@@ -221,8 +229,7 @@ def test_slack_level_error_is_not_retried(api, standin, sleeps) -> None:
     standin.fail_next("chat.postMessage", error="channel_not_found")
     with pytest.raises(SlackCallFailed) as caught:
         api.post_message("C0GONE", text="hello")
-    assert (caught.value.method, caught.value.error) == ("chat.postMessage",
-                                                         "channel_not_found")
+    assert (caught.value.method, caught.value.error) == ("chat.postMessage", "channel_not_found")
     assert len(standin.calls("chat.postMessage")) == 1 and sleeps == []
 
 
@@ -234,6 +241,7 @@ def test_transient_slack_level_error_is_retried(api, standin, sleeps) -> None:
 
 
 # ---- construction ----
+
 
 def test_refuses_a_client_with_its_own_retry_handlers(standin) -> None:
     with pytest.raises(ValueError, match="retry_handlers"):
@@ -247,8 +255,8 @@ def test_connect_tolerates_a_base_url_without_trailing_slash(standin) -> None:
 
 # ---- logging ----
 
-def test_logs_name_methods_and_attempts_but_never_the_token_or_text(
-        api, standin, caplog) -> None:
+
+def test_logs_name_methods_and_attempts_but_never_the_token_or_text(api, standin, caplog) -> None:
     secret_text = "Call ACME's CFO on +1-555-0100"
     caplog.set_level(logging.DEBUG)
     standin.fail_next("chat.postMessage", status=429, retry_after=1)
@@ -266,5 +274,6 @@ def test_logs_name_methods_and_attempts_but_never_the_token_or_text(
     assert TOKEN.split("-", 2)[2] not in caplog.text
     ours = [r for r in caplog.records if r.name.startswith("bot.")]
     assert ours and all(secret_text not in r.getMessage() for r in ours)
-    assert all(secret_text not in r.getMessage()
-               for r in caplog.records if r.levelno >= logging.INFO)
+    assert all(
+        secret_text not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO
+    )

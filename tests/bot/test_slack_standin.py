@@ -47,6 +47,7 @@ def raw_post(url: str, body: bytes, content_type: str, token: str | None = TOKEN
 
 # ---- addresses and lifecycle ----
 
+
 def test_base_url_is_local_with_trailing_slash(standin: SlackStandIn) -> None:
     assert standin.base_url.startswith("http://127.0.0.1:")
     assert standin.base_url.endswith("/api/")
@@ -63,6 +64,7 @@ def test_stop_closes_the_port_and_base_url_needs_a_running_server() -> None:
 
 
 # ---- methods ----
+
 
 def test_auth_test_describes_the_bot(client: WebClient) -> None:
     data = client.auth_test().data
@@ -93,8 +95,10 @@ def test_post_message_stores_and_answers_with_increasing_ts(client, standin) -> 
     assert one["ts"] == "1700000000.000100"
     assert float(two["ts"]) > float(one["ts"])
     stored = standin.messages(dm)
-    assert [(m.text, m.ts, m.edits) for m in stored] == [("first", one["ts"], 0),
-                                                          ("second", two["ts"], 0)]
+    assert [(m.text, m.ts, m.edits) for m in stored] == [
+        ("first", one["ts"], 0),
+        ("second", two["ts"], 0),
+    ]
     assert stored[0].blocks == [SECTION]
 
 
@@ -107,8 +111,12 @@ def test_post_message_needs_text_or_blocks(client) -> None:
 def test_post_to_unknown_channel_kinds(client, standin) -> None:
     assert client.chat_postMessage(channel="C0NEW", text="hello")["channel"] == "C0NEW"
     assert [m.text for m in standin.messages("C0NEW")] == ["hello"]
-    assert slack_error(lambda: client.chat_postMessage(channel="D0NEVEROPENED", text="x")
-                       ).response["error"] == "channel_not_found"
+    assert (
+        slack_error(lambda: client.chat_postMessage(channel="D0NEVEROPENED", text="x")).response[
+            "error"
+        ]
+        == "channel_not_found"
+    )
 
 
 def test_strict_channels_refuse_unconfigured_ones() -> None:
@@ -161,8 +169,9 @@ def test_views_publish_keeps_each_users_home(client, standin) -> None:
 
 
 def test_views_publish_refuses_a_non_home_view(client) -> None:
-    error = slack_error(lambda: client.views_publish(user_id="U0REP1",
-                                                     view={"type": "modal", "blocks": []}))
+    error = slack_error(
+        lambda: client.views_publish(user_id="U0REP1", view={"type": "modal", "blocks": []})
+    )
     assert error.response["error"] == "invalid_arguments"
 
 
@@ -192,6 +201,7 @@ def test_unknown_method(client) -> None:
 
 # ---- authentication ----
 
+
 def test_missing_token_is_not_authed(standin) -> None:
     client = WebClient(base_url=standin.base_url, retry_handlers=[])
     error = slack_error(client.auth_test)
@@ -199,11 +209,17 @@ def test_missing_token_is_not_authed(standin) -> None:
 
 
 def test_wrong_kind_of_token_is_invalid_auth(standin) -> None:
-    client = WebClient(token="xapp-1-not-a-bot-token", base_url=standin.base_url,
-                       retry_handlers=[])
+    client = WebClient(token="xapp-1-not-a-bot-token", base_url=standin.base_url, retry_handlers=[])
     assert slack_error(client.auth_test).response["error"] == "invalid_auth"
-    assert raw_post(standin.base_url + "auth.test", b"", "application/x-www-form-urlencoded",
-                    token="nonsense")["error"] == "invalid_auth"
+    assert (
+        raw_post(
+            standin.base_url + "auth.test",
+            b"",
+            "application/x-www-form-urlencoded",
+            token="nonsense",
+        )["error"]
+        == "invalid_auth"
+    )
 
 
 def test_user_tokens_are_accepted(standin) -> None:
@@ -213,10 +229,14 @@ def test_user_tokens_are_accepted(standin) -> None:
 
 # ---- request parsing and recording ----
 
+
 def test_form_bodies_and_query_strings_are_parsed(standin) -> None:
     body = b"text=hi&blocks=" + urllib.request.quote(json.dumps([SECTION])).encode()
-    answer = raw_post(standin.base_url + "chat.postMessage?channel=C0SLA", body,
-                      "application/x-www-form-urlencoded")
+    answer = raw_post(
+        standin.base_url + "chat.postMessage?channel=C0SLA",
+        body,
+        "application/x-www-form-urlencoded",
+    )
     assert answer["ok"] is True and answer["channel"] == "C0SLA"
     [call] = standin.calls("chat.postMessage")
     assert call.params == {"channel": "C0SLA", "text": "hi", "blocks": [SECTION]}
@@ -239,8 +259,12 @@ def test_calls_are_recorded_filtered_and_reset(client, standin) -> None:
 
 def test_response_url_posts_are_recorded(standin) -> None:
     url = standin.response_url("cmd-1")
-    request = urllib.request.Request(url, data=json.dumps({"text": "done"}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"text": "done"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert (response.status, response.read()) == (200, b"ok")
     [call] = standin.calls(RESPONSE_URL)
@@ -265,6 +289,7 @@ def test_concurrent_posts_get_unique_ts(standin) -> None:
 
 # ---- fault injection ----
 
+
 def test_fail_next_429_sends_retry_after(client, standin) -> None:
     standin.fail_next("auth.test", status=429, retry_after=7)
     error = slack_error(client.auth_test)
@@ -278,8 +303,12 @@ def test_fail_next_429_sends_retry_after(client, standin) -> None:
 def test_fail_next_5xx_for_several_calls(client, standin) -> None:
     standin.fail_next("chat.postMessage", status=503, times=2)
     for _ in range(2):
-        assert slack_error(lambda: client.chat_postMessage(channel="C0SLA", text="x")
-                           ).response.status_code == 503
+        assert (
+            slack_error(
+                lambda: client.chat_postMessage(channel="C0SLA", text="x")
+            ).response.status_code
+            == 503
+        )
     client.chat_postMessage(channel="C0SLA", text="x")
     assert [c.http_status for c in standin.calls("chat.postMessage")] == [503, 503, 200]
     assert len(standin.messages("C0SLA")) == 1  # the faulted calls changed nothing
@@ -293,8 +322,7 @@ def test_fail_next_slack_level_error(client, standin) -> None:
 
 
 def test_fail_next_delay_outlasts_a_client_timeout(standin) -> None:
-    impatient = WebClient(token=TOKEN, base_url=standin.base_url, timeout=0.2,
-                          retry_handlers=[])
+    impatient = WebClient(token=TOKEN, base_url=standin.base_url, timeout=0.2, retry_handlers=[])
     standin.fail_next("auth.test", delay=0.5)
     with pytest.raises((TimeoutError, URLError)):
         impatient.auth_test()
@@ -302,8 +330,7 @@ def test_fail_next_delay_outlasts_a_client_timeout(standin) -> None:
 
 
 def test_slow_success_takes_effect_even_if_the_client_gave_up(standin) -> None:
-    impatient = WebClient(token=TOKEN, base_url=standin.base_url, timeout=0.2,
-                          retry_handlers=[])
+    impatient = WebClient(token=TOKEN, base_url=standin.base_url, timeout=0.2, retry_handlers=[])
     standin.fail_next("chat.postMessage", status=200, delay=0.5)
     with pytest.raises((TimeoutError, URLError)):
         impatient.chat_postMessage(channel="C0SLA", text="maybe")

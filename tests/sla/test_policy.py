@@ -161,91 +161,152 @@ def test_weekly_digest_day_and_time():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[sla]\nmin_attempts = "five"',
-         'leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got "five")'),
-        ("[sla]\nmin_attempts = 0",
-         "leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got 0)"),
-        ("[sla]\nmin_attempts = 2.5",
-         "leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got 2.5)"),
-        ("[sla]\nmin_attempt = 5",
-         "leadclock.toml: unknown key [sla].min_attempt (did you mean min_attempts?)"),
-        ('[sla]\nqualify_score_above = "high"',
-         'leadclock.toml: [sla].qualify_score_above must be a number (got "high")'),
-        ('[sla]\nreassign_on_breach = "yes"',
-         'leadclock.toml: [sla].reassign_on_breach must be true or false (got "yes")'),
-        ('[sla]\nfirst_contact_within = "0m"',
-         'leadclock.toml: [sla].first_contact_within must be longer than zero (got "0m")'),
-        ('[sla]\nfollow_up_within = "a day"',
-         'leadclock.toml: [sla].follow_up_within must be a business duration like "4h", "90m" '
-         'or "1h30m" (got "a day")'),
-        ("[sla]\nfollow_up_within = 8",
-         'leadclock.toml: [sla].follow_up_within must be a business duration like "4h", "90m" '
-         'or "1h30m" (got 8)'),
-        ('[sla]\nreminders = ["50%", "100%"]',
-         'leadclock.toml: [sla].reminders entry "100%" must be a share of the window like "50%" '
-         '(more than 0%, less than 100%) or the time left like "15m"'),
+        (
+            '[sla]\nmin_attempts = "five"',
+            'leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got "five")',
+        ),
+        (
+            "[sla]\nmin_attempts = 0",
+            "leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got 0)",
+        ),
+        (
+            "[sla]\nmin_attempts = 2.5",
+            "leadclock.toml: [sla].min_attempts must be a whole number >= 1 (got 2.5)",
+        ),
+        (
+            "[sla]\nmin_attempt = 5",
+            "leadclock.toml: unknown key [sla].min_attempt (did you mean min_attempts?)",
+        ),
+        (
+            '[sla]\nqualify_score_above = "high"',
+            'leadclock.toml: [sla].qualify_score_above must be a number (got "high")',
+        ),
+        (
+            '[sla]\nreassign_on_breach = "yes"',
+            'leadclock.toml: [sla].reassign_on_breach must be true or false (got "yes")',
+        ),
+        (
+            '[sla]\nfirst_contact_within = "0m"',
+            'leadclock.toml: [sla].first_contact_within must be longer than zero (got "0m")',
+        ),
+        (
+            '[sla]\nfollow_up_within = "a day"',
+            'leadclock.toml: [sla].follow_up_within must be a business duration like "4h", "90m" '
+            'or "1h30m" (got "a day")',
+        ),
+        (
+            "[sla]\nfollow_up_within = 8",
+            'leadclock.toml: [sla].follow_up_within must be a business duration like "4h", "90m" '
+            'or "1h30m" (got 8)',
+        ),
+        (
+            '[sla]\nreminders = ["50%", "100%"]',
+            'leadclock.toml: [sla].reminders entry "100%" must be a share of the window like "50%" '
+            '(more than 0%, less than 100%) or the time left like "15m"',
+        ),
         ('[sla]\nreminders = ["0%"]', '[sla].reminders entry "0%" must be'),
         ('[sla]\nreminders = ["0m"]', '[sla].reminders entry "0m" must be'),
         ('[sla]\nreminders = ["soon"]', '[sla].reminders entry "soon" must be'),
-        ('[sla]\nreminders = ["15m", "15m"]',
-         'leadclock.toml: [sla].reminders lists "15m" twice'),
-        ("[sla]\nreminders = [50]",
-         "leadclock.toml: [sla].reminders must be a list of strings (got [50])"),
-        ("[sla]\nmonthly_qualified_target = -1",
-         "[sla].monthly_qualified_target must be a whole number >= 1 (got -1)"),
-        ('[hours]\ntimezone = "Mars/Base"',
-         'leadclock.toml: [hours].timezone "Mars/Base" is not an IANA time zone; use a name like '
-         '"America/New_York"'),
+        ('[sla]\nreminders = ["15m", "15m"]', 'leadclock.toml: [sla].reminders lists "15m" twice'),
+        (
+            "[sla]\nreminders = [50]",
+            "leadclock.toml: [sla].reminders must be a list of strings (got [50])",
+        ),
+        (
+            "[sla]\nmonthly_qualified_target = -1",
+            "[sla].monthly_qualified_target must be a whole number >= 1 (got -1)",
+        ),
+        (
+            '[hours]\ntimezone = "Mars/Base"',
+            'leadclock.toml: [hours].timezone "Mars/Base" is not an IANA time zone; '
+            'use a name like "America/New_York"',
+        ),
         ('[hours]\nmon = "9-5"', 'leadclock.toml: [hours].mon "9-5": "9-5" is not a range'),
         ('[hours]\nmon = "09:00-12:00,11:00-17:00"', "leadclock.toml: [hours].mon "),
         ("[hours]\nmon = 9", "leadclock.toml: [hours].mon must be a string of ranges"),
-        ('[hours]\nmonday = "09:00-17:00"',
-         "leadclock.toml: unknown key [hours].monday (did you mean mon?)"),
-        ('[hours]\nmon = ""\nfri = ""',
-         "leadclock.toml: [hours] has no open time; give at least one day"),
-        ('[hours]\nholidays = ["2026-13-01"]',
-         'leadclock.toml: [hours].holidays entry "2026-13-01" is not a date; write it like '
-         '"2026-12-25"'),
-        ('[hours]\nholidays = "2026-12-25"',
-         "leadclock.toml: [hours].holidays must be a list of dates"),
+        (
+            '[hours]\nmonday = "09:00-17:00"',
+            "leadclock.toml: unknown key [hours].monday (did you mean mon?)",
+        ),
+        (
+            '[hours]\nmon = ""\nfri = ""',
+            "leadclock.toml: [hours] has no open time; give at least one day",
+        ),
+        (
+            '[hours]\nholidays = ["2026-13-01"]',
+            'leadclock.toml: [hours].holidays entry "2026-13-01" is not a date; write it like '
+            '"2026-12-25"',
+        ),
+        (
+            '[hours]\nholidays = "2026-12-25"',
+            "leadclock.toml: [hours].holidays must be a list of dates",
+        ),
         ('[hours]\nholiday_country = "Atlantis"', "leadclock.toml: [hours]: holiday_country"),
-        ('[routing]\nstrategy = "robin"',
-         'leadclock.toml: [routing].strategy must be one of round_robin, weighted, least_loaded '
-         '(got "robin") (did you mean round_robin?)'),
-        ('[[reps]]\nslack_id = "U1"\n[[reps]]\nslack_id = "U2"\n[[reps]]\nslack_id = "U1"',
-         'leadclock.toml: [[reps]] #3.slack_id "U1" is already used by [[reps]] #1'),
-        ('[[reps]]\nslack_id = "U1"\nweight = 0',
-         "leadclock.toml: [[reps]] #1.weight must be a whole number >= 1 (got 0)"),
-        ('[[reps]]\nslack_id = "U1"\nmax_open = 0',
-         "leadclock.toml: [[reps]] #1.max_open must be a whole number >= 1 (got 0)"),
-        ('[[reps]]\nslack_id = "@alice"',
-         'leadclock.toml: [[reps]] #1.slack_id must be a Slack user id like "U0123ABCD" '
-         '(got "@alice")'),
-        ('[[reps]]\nslack_id = "U1"\nregion = ["EMEA"]',
-         "leadclock.toml: unknown key [[reps]] #1.region (did you mean regions?)"),
-        ('[[reps]]\nslack_id = "U1"\nregions = "EMEA"',
-         'leadclock.toml: [[reps]] #1.regions must be a list of strings (got "EMEA")'),
-        ('[[reps]]\nslack_id = "U1"\nsegments = [""]',
-         'leadclock.toml: [[reps]] #1.segments entry "" is not a non-empty string'),
+        (
+            '[routing]\nstrategy = "robin"',
+            "leadclock.toml: [routing].strategy must be one of round_robin, weighted, least_loaded "
+            '(got "robin") (did you mean round_robin?)',
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\n[[reps]]\nslack_id = "U2"\n[[reps]]\nslack_id = "U1"',
+            'leadclock.toml: [[reps]] #3.slack_id "U1" is already used by [[reps]] #1',
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\nweight = 0',
+            "leadclock.toml: [[reps]] #1.weight must be a whole number >= 1 (got 0)",
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\nmax_open = 0',
+            "leadclock.toml: [[reps]] #1.max_open must be a whole number >= 1 (got 0)",
+        ),
+        (
+            '[[reps]]\nslack_id = "@alice"',
+            'leadclock.toml: [[reps]] #1.slack_id must be a Slack user id like "U0123ABCD" '
+            '(got "@alice")',
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\nregion = ["EMEA"]',
+            "leadclock.toml: unknown key [[reps]] #1.region (did you mean regions?)",
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\nregions = "EMEA"',
+            'leadclock.toml: [[reps]] #1.regions must be a list of strings (got "EMEA")',
+        ),
+        (
+            '[[reps]]\nslack_id = "U1"\nsegments = [""]',
+            'leadclock.toml: [[reps]] #1.segments entry "" is not a non-empty string',
+        ),
         ("[[reps]]\nweight = 2", "leadclock.toml: [[reps]] #1 needs a slack_id"),
         ("reps = []", "leadclock.toml: [[reps]] lists nobody"),
         ('[reps]\nslack_id = "U1"', "leadclock.toml: reps must be written as [[reps]] tables"),
-        ('[slack]\ndaily_summary_at = "25:00"',
-         'leadclock.toml: [slack].daily_summary_at must be a time of day like "17:30" '
-         '(got "25:00")'),
-        ('[slack]\nweekly_digest_at = "09:00"',
-         'leadclock.toml: [slack].weekly_digest_at must be a weekday and a time like '
-         '"mon 09:00" (got "09:00")'),
+        (
+            '[slack]\ndaily_summary_at = "25:00"',
+            'leadclock.toml: [slack].daily_summary_at must be a time of day like "17:30" '
+            '(got "25:00")',
+        ),
+        (
+            '[slack]\nweekly_digest_at = "09:00"',
+            "leadclock.toml: [slack].weekly_digest_at must be a weekday and a time like "
+            '"mon 09:00" (got "09:00")',
+        ),
         ('[slack]\nweekly_digest_at = "funday 09:00"', "[slack].weekly_digest_at must be"),
-        ('[slack]\nweekly_digest_at = "mon 9pm"',
-         '[slack].weekly_digest_at must be a time of day like "17:30" (got "mon 9pm")'),
-        ('[slack]\nmanagers = ["alice"]',
-         'leadclock.toml: [slack].managers entry "alice" is not a Slack user id like "U0MGR"'),
-        ('[slack]\nsla_channel = "#sla"',
-         'leadclock.toml: [slack].sla_channel must be a Slack channel id like "C0SLA", or "" '
-         'for none (got "#sla")'),
-        ("[slak]\nsla_channel = 'C1'",
-         "leadclock.toml: unknown section [slak] (did you mean slack?)"),
+        (
+            '[slack]\nweekly_digest_at = "mon 9pm"',
+            '[slack].weekly_digest_at must be a time of day like "17:30" (got "mon 9pm")',
+        ),
+        (
+            '[slack]\nmanagers = ["alice"]',
+            'leadclock.toml: [slack].managers entry "alice" is not a Slack user id like "U0MGR"',
+        ),
+        (
+            '[slack]\nsla_channel = "#sla"',
+            'leadclock.toml: [slack].sla_channel must be a Slack channel id like "C0SLA", or "" '
+            'for none (got "#sla")',
+        ),
+        (
+            "[slak]\nsla_channel = 'C1'",
+            "leadclock.toml: unknown section [slak] (did you mean slack?)",
+        ),
         ("sla = 5", "leadclock.toml: [sla] must be a table (got 5)"),
         ("[sla\nmin_attempts = 5", "leadclock.toml: is not valid TOML: "),
     ],

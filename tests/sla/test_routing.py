@@ -189,8 +189,12 @@ def test_blank_traits_mean_no_rule():
 
 
 def test_least_loaded_picks_fewest_open_then_lowest_turn_then_file_order():
-    standings = [stand("U1", open_leads=4), stand("U2", open_leads=2, turn=5.0),
-                 stand("U3", open_leads=2, turn=1.0), stand("U4", open_leads=2, turn=1.0)]
+    standings = [
+        stand("U1", open_leads=4),
+        stand("U2", open_leads=2, turn=5.0),
+        stand("U3", open_leads=2, turn=1.0),
+        stand("U4", open_leads=2, turn=1.0),
+    ]
     decision = route(LEAST, standings, LeadTraits())
     assert decision.assignee == "U3"
     assert decision.because == "fewest open leads: 2"

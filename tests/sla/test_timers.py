@@ -44,7 +44,10 @@ def call(at: datetime, outcome: AttemptOutcome | None = None) -> AttemptFact:
 
 def window(attempts: list[AttemptFact], terms=TERMS) -> Window | None:
     return current_window(
-        terms, CAL, assigned_at_window_start=FRI_1500, first_contact_due=MON_1100,
+        terms,
+        CAL,
+        assigned_at_window_start=FRI_1500,
+        first_contact_due=MON_1100,
         attempts=attempts,
     )
 
@@ -59,8 +62,9 @@ def test_contract_example_window_from_friday_afternoon():
         (TimerKind.REMINDER, "15m", MON_1045),
         (TimerKind.BREACH, "breach", MON_1100 + LATE),  # first late instant
     ]
-    assert all(t.deadline == MON_1100 and t.deadline_kind is DeadlineKind.FIRST_CONTACT
-               for t in timers)
+    assert all(
+        t.deadline == MON_1100 and t.deadline_kind is DeadlineKind.FIRST_CONTACT for t in timers
+    )
 
 
 def test_window_opened_on_a_saturday_starts_counting_monday():
@@ -107,8 +111,13 @@ def test_share_reminders_round_to_the_second():
 
 
 def test_time_left_reminder_longer_than_the_window_is_dropped():
-    terms = replace(TERMS, reminders=(ReminderRule(before=timedelta(hours=1)),
-                                      ReminderRule(before=timedelta(minutes=30))))
+    terms = replace(
+        TERMS,
+        reminders=(
+            ReminderRule(before=timedelta(hours=1)),
+            ReminderRule(before=timedelta(minutes=30)),
+        ),
+    )
     start = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
     win = Window(DeadlineKind.FOLLOW_UP, start, start + timedelta(minutes=30))
     assert [t.label for t in timers_for(win, terms, CAL)] == ["breach"]
@@ -212,8 +221,9 @@ def test_late_tick_returns_everything_in_order_with_stale_reminders_marked():
 
 
 def test_reminder_due_before_its_deadline_is_not_stale():
-    due, _ = due_timers(FIRST, TERMS, CAL, MON_1045, fired_keys={
-        "first_contact:2026-12-07T16:00:00Z:reminder:50%"})
+    due, _ = due_timers(
+        FIRST, TERMS, CAL, MON_1045, fired_keys={"first_contact:2026-12-07T16:00:00Z:reminder:50%"}
+    )
     assert [t.label for t in due] == ["15m"]
     assert not due[0].stale(MON_1045)
     assert due[0].stale(MON_1100)

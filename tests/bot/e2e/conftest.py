@@ -251,7 +251,8 @@ def card_of(box: Sandbox, user: str, lead_id: str) -> Any:
     cards = [
         m
         for m in dm_messages(box, user)
-        if m.blocks and m.blocks[0].get("type") == "header"
+        if m.blocks
+        and m.blocks[0].get("type") == "header"
         and m.blocks[0]["text"]["text"].startswith(f"{lead_id}:")
     ]
     assert len(cards) == 1, [m.text for m in dm_messages(box, user)]

@@ -69,8 +69,15 @@ def test_the_email_never_reaches_the_sla_channel(make_box):
     for n in range(4):
         email = f"secret{n}@example.com"
         emails.append(email)
-        box.post_lead({"external_id": f"e-{n}", "score": 90, "name": f"Lead {n}",
-                       "company": "Acme", "email": email})
+        box.post_lead(
+            {
+                "external_id": f"e-{n}",
+                "score": 90,
+                "name": f"Lead {n}",
+                "company": "Acme",
+                "email": email,
+            }
+        )
     assert lead(box, "lead-4")["status"] == "unassigned"
     box.tick(local(7, 13, 1))  # first-contact breaches for the three assigned leads
     box.tick(local(7, 17, 31))  # daily summary

@@ -67,8 +67,11 @@ def test_second_attempt_counts_and_the_note_may_follow_the_channel(box: Sandbox)
     assert "First contact" not in text
     attempts = lead(box, "lead-1")["attempts"]
     assert attempts[1] == {
-        "channel": "linkedin", "outcome": None, "at": "2026-12-07T15:00:00Z",
-        "by": owner, "note": "sent a connection request",
+        "channel": "linkedin",
+        "outcome": None,
+        "at": "2026-12-07T15:00:00Z",
+        "by": owner,
+        "note": "sent a connection request",
     }
 
 

@@ -32,8 +32,12 @@ def test_a_missed_first_contact_is_one_breach_escalated_once(box: Sandbox):
 
     assert report.sweep.breaches == 1
     assert lead(box, "lead-1")["breaches"] == [
-        {"kind": "first_contact", "at": "2026-12-07T18:00:00Z",
-         "recorded_at": "2026-12-07T18:01:00Z", "assignee": owner}
+        {
+            "kind": "first_contact",
+            "at": "2026-12-07T18:00:00Z",
+            "recorded_at": "2026-12-07T18:01:00Z",
+            "assignee": owner,
+        }
     ]
     [to_rep] = alerts(box, owner, BREACH)
     assert "lead-1 Mia Chen" in to_rep.params["text"] and "/attempt lead-1" in to_rep.params["text"]
@@ -106,8 +110,12 @@ def test_a_late_follow_up_is_a_follow_up_breach(box: Sandbox):
     assert len(alerts(box, owner, NUDGE)) == 2
     box.tick(local(8, 9, 15, 1))
     assert lead(box, "lead-1")["breaches"] == [
-        {"kind": "follow_up", "at": "2026-12-08T14:15:00Z",
-         "recorded_at": "2026-12-08T14:15:01Z", "assignee": owner}
+        {
+            "kind": "follow_up",
+            "at": "2026-12-08T14:15:00Z",
+            "recorded_at": "2026-12-08T14:15:01Z",
+            "assignee": owner,
+        }
     ]
     [to_channel] = alerts(box, CHANNEL, BREACH)
     assert "follow-up attempt was due" in to_channel.params["text"]

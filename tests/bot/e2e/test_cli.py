@@ -25,8 +25,15 @@ from tests.bot.e2e.conftest import (
 @pytest.fixture
 def operator_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A clean environment in an empty working directory (no stray .env or leadclock.toml)."""
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-                 "DATABASE_URL", "LEADCLOCK_CONFIG", "LEADCLOCK_INTAKE_SECRET"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "LEADCLOCK_CONFIG",
+        "LEADCLOCK_INTAKE_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -151,10 +151,16 @@ def test_repeated_external_id_returns_the_same_lead_and_sends_no_second_dm(box: 
         (json.dumps({"external_id": "x"}).encode(), "score"),
         (json.dumps({"external_id": "x", "score": "80"}).encode(), "score"),
         (json.dumps({"external_id": "x", "score": True}).encode(), "score"),
-        (json.dumps({"external_id": "x", "score": 80, "qualified_at": "yesterday"}).encode(),
-         "qualified_at"),
-        (json.dumps({"external_id": "x", "score": 80,
-                     "qualified_at": "2026-12-04T15:00:00"}).encode(), "qualified_at"),
+        (
+            json.dumps({"external_id": "x", "score": 80, "qualified_at": "yesterday"}).encode(),
+            "qualified_at",
+        ),
+        (
+            json.dumps(
+                {"external_id": "x", "score": 80, "qualified_at": "2026-12-04T15:00:00"}
+            ).encode(),
+            "qualified_at",
+        ),
         (json.dumps({"external_id": "x", "score": 80, "fields": [1]}).encode(), "fields"),
         (json.dumps({"external_id": "x", "score": 80, "fields": "a=b"}).encode(), "fields"),
     ],
@@ -191,8 +197,16 @@ def test_get_lead_has_the_contract_shape(box: Sandbox):
     assert box.slash(created["assignee"], "/attempt", "lead-1 call no-answer left vm").status == 200
     body = lead(box, "lead-1")
     contract = {
-        "id", "external_id", "status", "assignee", "score", "qualified_at",
-        "first_contact_due", "first_contact_at", "attempts", "breaches",
+        "id",
+        "external_id",
+        "status",
+        "assignee",
+        "score",
+        "qualified_at",
+        "first_contact_due",
+        "first_contact_at",
+        "attempts",
+        "breaches",
     }
     assert contract <= body.keys()
     assert body["id"] == "lead-1"
@@ -234,6 +248,8 @@ def test_get_lead_needs_auth(box: Sandbox):
     wrong = {"Authorization": "Bearer nope"}
     assert box.request("GET", "/leads/lead-1", headers=wrong).status == 401
     ts = str(int(box.clock().timestamp()))
-    signed = {"X-Leadclock-Timestamp": ts,
-              "X-Leadclock-Signature": intake_signature(box.intake_secret, ts, b"")}
+    signed = {
+        "X-Leadclock-Timestamp": ts,
+        "X-Leadclock-Signature": intake_signature(box.intake_secret, ts, b""),
+    }
     assert box.request("GET", "/leads/lead-1", headers=signed).status == 200
