@@ -6,7 +6,7 @@ that are due now (first contact breached, an owner and a DM card each), it times
 
 - `claim`: `storage.repositories.leads.claim_due(now, limit=500)`, the scheduler's query;
 - `sweep`: one whole `bot.flows.sweep.sweep` pass over those 50 (breach rows, outbox
-  notifications, card refreshes, rescheduling), with a policy from `sla.policy.parse_policy`;
+  notifications, card refreshes, rescheduling), with a policy from `sla.policy_file.parse_policy`;
 - `no index`: the same `claim_due` with its index dropped (and restored by the rollback), to
   show what the index saves.
 
@@ -36,7 +36,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from bot.flows.sweep import sweep
-from sla.policy import Policy, parse_policy
+from sla.policy import Policy
+from sla.policy_file import parse_policy
 from storage.engine import make_engine, normalize_url
 from storage.migrate import upgrade
 from storage.models import Assignment, Lead

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ids import ActionId
 from bot.sandbox import Sandbox
-from sla.policy import parse_policy
+from sla.policy_file import parse_policy
 
 NEW_YORK = ZoneInfo("America/New_York")
 REPS = {"U0ALICE": "Alice", "U0BOB": "Bob", "U0CARA": "Cara"}

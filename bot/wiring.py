@@ -10,7 +10,8 @@ from bot.courier import Courier
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_api import SlackApi
-from sla.policy import DEFAULT_POLICY, Policy, load_policy
+from sla.policy import Policy
+from sla.policy_file import DEFAULT_POLICY, load_policy
 from storage.engine import make_engine
 from storage.migrate import upgrade
 

@@ -38,8 +38,8 @@ class RoutingStrategy(StrEnum):
 class RepConfig:
     """One `[[reps]]` entry. Regions and segments are folded to lower case: matching ignores case.
 
-    It lives here rather than in `sla.policy` because routing is all it describes, and that keeps
-    the import direction policy -> routing (policy re-exports it).
+    It lives here rather than with the policy because routing is all it describes, and that keeps
+    the import direction policy -> routing.
     """
 
     slack_id: str

@@ -13,7 +13,7 @@ from bot.cli import main
 from bot.flows.importing import read_leads
 from bot.sandbox import Sandbox
 from bot.slack_standin import SlackStandIn
-from sla.policy import parse_policy
+from sla.policy_file import parse_policy
 
 NY = ZoneInfo("America/New_York")
 POLICY = """

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sla.cadence import AttemptFact, cadence_state, utc_text
 from sla.lead import AttemptChannel, AttemptOutcome
-from sla.policy import DEFAULT_POLICY
+from sla.policy_file import DEFAULT_POLICY
 
 TERMS = DEFAULT_POLICY.sla  # 5 attempts, 8h follow-up
 CAL = DEFAULT_POLICY.calendar

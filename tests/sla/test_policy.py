@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from sla.calendar import DailyRange
-from sla.policy import (
-    DEFAULT_POLICY,
-    PolicyError,
-    ReminderRule,
-    RepConfig,
-    load_policy,
-    parse_policy,
-)
-from sla.routing import RoutingStrategy
+from sla.policy import PolicyError, ReminderRule
+from sla.policy_file import DEFAULT_POLICY, load_policy, parse_policy
+from sla.routing import RepConfig, RoutingStrategy
 
 CONTRACT_EXAMPLE = """
 [sla]

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from sla.cadence import AttemptFact
 from sla.lead import AttemptChannel, AttemptOutcome
-from sla.policy import DEFAULT_POLICY, ReminderRule
+from sla.policy import ReminderRule
+from sla.policy_file import DEFAULT_POLICY
 from sla.timers import (
     LATE,
     DeadlineKind,

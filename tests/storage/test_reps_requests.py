@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from sla.policy import parse_policy
+from sla.policy_file import parse_policy
 from sla.routing import LeadTraits, RepStanding, RoutingStrategy, route
 from storage.engine import transaction
 from storage.models import ProcessedRequest, Rep

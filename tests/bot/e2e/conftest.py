@@ -26,7 +26,7 @@ import bot.courier
 from bot.pacing import ChannelPacer
 from bot.sandbox import HttpAnswer, Sandbox
 from bot.slack_api import DEFAULT_BASE_URL, SlackApi
-from sla.policy import parse_policy
+from sla.policy_file import parse_policy
 
 NEW_YORK = ZoneInfo("America/New_York")
 ALICE, BOB, CARA = "U0ALICE", "U0BOB", "U0CARA"
