@@ -193,10 +193,19 @@ def _serve(settings: Settings, *, port: int, host: str, scheduler: bool) -> int:
     socket_handler = None
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk.errors import SlackApiError
 
         bolt = create_bolt_app(runtime, signing_secret=None)
         socket_handler = SocketModeHandler(bolt, settings.app_token)
-        socket_handler.connect()
+        try:
+            socket_handler.connect()
+        except SlackApiError as error:
+            courier_thread.stop()
+            reason = error.response.get("error", "refused")
+            raise SettingsError(
+                f"Slack refused SLACK_APP_TOKEN ({reason}); use the app-level token (xapp-…) "
+                "with connections:write from the app's Basic Information page"
+            ) from error
         web = create_http_app(runtime, None, after_commit=runtime.after_commit)
         log.info("Socket Mode connected; HTTP serves /leads and /healthz")
     else:

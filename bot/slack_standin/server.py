@@ -5,6 +5,10 @@ slack_sdk encodes each method, how it raises ``SlackApiError``) only behaves as 
 when bytes cross a socket. So this answers like slack.com/api does: HTTP 200 with
 ``{"ok": false, "error": …}`` for API-level refusals, 429 + ``Retry-After`` when rate limited,
 and whatever faults a test injects with :meth:`SlackStandIn.fail_next`.
+
+It also plays Slack's side of Socket Mode (``socket_mode.py``): ``apps.connections.open``
+hands out ``ws://`` URLs on this same port, and ``GET /link/?ticket=…`` upgrades to a WebSocket
+through which a test pushes envelopes with :meth:`SlackStandIn.push_envelope`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bot.slack_standin.socket_mode import (
+    SOCKET_MODE_PATH,
+    Ack,
+    HandshakeError,
+    SocketModeConnection,
+    SocketModeHub,
+    handshake_accept,
+    switching_protocols,
+)
 from bot.slack_standin.workspace import ApiError, Params, StoredMessage, Workspace
 
 _log = logging.getLogger(__name__)
@@ -73,9 +86,11 @@ class SlackStandIn:
     """A local Slack Web API on ``127.0.0.1:<free port>``, run in a daemon thread.
 
     Use ``WebClient(base_url=standin.base_url, token="xoxb-…")`` against it. Any token starting
-    with ``xoxb-`` or ``xoxp-`` is accepted. Users ``U…``/``W…`` exist on demand unless
-    ``auto_users=False`` (then only :meth:`add_user` ones do); unknown ``C…`` channels are
-    accepted on first post unless ``strict_channels=True``. Thread-safe: one lock guards state.
+    with ``xoxb-`` or ``xoxp-`` is accepted; ``xapp-`` (app-level) ones only for
+    ``apps.connections.open``, which in turn refuses bot and user tokens. Users ``U…``/``W…``
+    exist on demand unless ``auto_users=False`` (then only :meth:`add_user` ones do); unknown
+    ``C…`` channels are accepted on first post unless ``strict_channels=True``. Thread-safe:
+    one lock guards state.
     """
 
     def __init__(
@@ -85,6 +100,7 @@ class SlackStandIn:
         team: str = "leadclock",
         bot_user_id: str = "U0LEADBOT",
         bot_id: str = "B0LEADBOT",
+        app_id: str = "A0LEADCLK",
         auto_users: bool = True,
         strict_channels: bool = False,
     ) -> None:
@@ -102,6 +118,7 @@ class SlackStandIn:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._socket_mode = SocketModeHub(app_id=app_id)
 
     # ---- lifecycle ----
 
@@ -126,6 +143,7 @@ class SlackStandIn:
         if server is None:
             return
         self._stopping.set()
+        self._socket_mode.close_all()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -152,11 +170,11 @@ class SlackStandIn:
         """A ``response_url`` to hand Bolt in a test payload; POSTs to it are recorded."""
         return f"{self._origin()}/response/{name}"
 
-    def _origin(self) -> str:
+    def _origin(self, scheme: str = "http") -> str:
         if self._server is None:
             raise RuntimeError("start() the Slack stand-in first")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{scheme}://{host!s}:{port}"
 
     # ---- configuration ----
 
@@ -200,6 +218,48 @@ class SlackStandIn:
         fault = _Fault(status, retry_after, error, delay)
         with self._lock:
             self._faults.setdefault(method, deque()).extend([fault] * times)
+
+    # ---- Socket Mode ----
+
+    def push_envelope(
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int | None = None,
+        retry_reason: str | None = None,
+        timeout: float = 10.0,
+    ) -> Ack:
+        """Deliver ``payload`` over Socket Mode as Slack would, and return the app's ack.
+
+        ``envelope_type`` is ``"slash_commands"``, ``"interactive"`` or ``"events_api"``; the
+        payload is the dict an HTTP app would have been POSTed (a slash command's form fields,
+        an interaction's ``payload``, an event callback). The ack is
+        ``{"envelope_id": …, "payload": {…}}`` with the payload present when the app answered
+        with one. Envelopes go to the newest connection; raises TimeoutError unless there is
+        one and it acks within ``timeout`` seconds in all.
+        """
+        return self._socket_mode.push(
+            envelope_type,
+            payload,
+            accepts_response_payload=accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            timeout=timeout,
+        )
+
+    def wait_for_socket_mode(self, timeout: float = 10.0) -> SocketModeConnection:
+        """The newest open Socket Mode connection, once it has been sent ``hello``."""
+        return self._socket_mode.wait_for_connection(timeout)
+
+    def socket_mode_connections(self) -> list[SocketModeConnection]:
+        """Every Socket Mode connection so far, oldest first, open or closed."""
+        return self._socket_mode.connections()
+
+    def socket_mode_acks(self) -> list[Ack]:
+        """Every acknowledgement the app sent over Socket Mode, in arrival order."""
+        return self._socket_mode.acks()
 
     # ---- inspection ----
 
@@ -266,14 +326,25 @@ class SlackStandIn:
         if method == RESPONSE_URL:  # response_url is itself the credential; Slack answers "ok"
             return _Answer(200, "ok")
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return _slack_error("not_authed")
-        if not token.strip().startswith(("xoxb-", "xoxp-")):
+        if method == "apps.connections.open":
+            return self._connections_open(token)
+        if not token.startswith(("xoxb-", "xoxp-")):
             return _slack_error("invalid_auth")
         try:
             return _Answer(200, self._workspace.handle(method, params))
         except ApiError as refusal:
             return _slack_error(refusal.code)
+
+    def _connections_open(self, token: str) -> _Answer:
+        """Only an app-level token may open a Socket Mode connection; Slack refuses the rest."""
+        if token.startswith(("xoxb-", "xoxp-")):
+            return _slack_error("not_allowed_token_type")
+        if not token.startswith("xapp-"):
+            return _slack_error("invalid_auth")
+        return _Answer(200, {"ok": True, "url": self._socket_mode.issue_url(self._origin("ws"))})
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
@@ -296,7 +367,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_GET(self) -> None:
-        self._serve()
+        if urlsplit(self.path).path == SOCKET_MODE_PATH:
+            self._upgrade()
+        else:
+            self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("stand-in %s", format % args)
@@ -321,6 +395,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             _log.debug("stand-in: client left before the answer (timed out?)")
+
+    def _upgrade(self) -> None:
+        """Upgrade to a WebSocket and run Socket Mode on it in this thread until it closes."""
+        self.close_connection = True  # whatever happens, this socket is not reused for HTTP
+        hub = self.server.standin._socket_mode
+        try:
+            accept = handshake_accept(self.command, self.headers)
+        except HandshakeError as refusal:
+            self._plain(400, str(refusal))
+            return
+        ticket = parse_qs(urlsplit(self.path).query).get("ticket", [""])[-1]
+        if not hub.redeem(ticket):
+            self._plain(401, "unknown or already used ticket; call apps.connections.open")
+            return
+        try:
+            self.wfile.write(switching_protocols(accept))
+        except OSError:
+            return  # the client left during the handshake
+        hub.serve(ticket, self.connection, self.rfile)
+
+    def _plain(self, status: int, text: str) -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _params(self) -> Params | ApiError:
         """Query string plus body, form-encoded or JSON; JSON strings in form fields decoded."""

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import struct
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.error import URLError
 
 import pytest
@@ -340,3 +345,198 @@ def test_slow_success_takes_effect_even_if_the_client_gave_up(standin) -> None:
 def test_fail_next_rejects_zero_times(standin) -> None:
     with pytest.raises(ValueError):
         standin.fail_next("auth.test", times=0)
+
+
+# ---- Socket Mode ----
+
+APP_TOKEN = "xapp-1-A0LEADCLK-1-standin"
+
+
+class RawWebSocket:
+    """A bare RFC 6455 client, so the tests see exactly the bytes the stand-in sends."""
+
+    def __init__(self, url: str, *, key: str = "dGhlIHNhbXBsZSBub25jZQ==") -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        self.stream = self.sock.makefile("rb")
+        request = (
+            f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.hostname}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            + (f"Sec-WebSocket-Key: {key}\r\n" if key else "")
+            + "\r\n"
+        )
+        self.sock.sendall(request.encode())
+        self.status = int(self.stream.readline().split()[1])
+        self.headers: dict[str, str] = {}
+        while (line := self.stream.readline().decode().strip()) != "":
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+
+    def send(self, opcode: int, payload: bytes = b"", *, fin: bool = True, masked: bool = True):
+        assert len(payload) < 126  # the tests' frames are all short
+        mask = os.urandom(4) if masked else b""
+        head = bytes([(0x80 if fin else 0) | opcode, (0x80 if masked else 0) | len(payload)])
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if masked else payload
+        self.sock.sendall(head + mask + body)
+
+    def send_json(self, message: dict) -> None:
+        self.send(0x1, json.dumps(message).encode())
+
+    def receive(self) -> tuple[int, bytes] | None:
+        head = self.stream.read(2)
+        if len(head) < 2:
+            return None
+        assert head[0] & 0x80 and not head[1] & 0x80  # final and unmasked: server frames
+        size = head[1] & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", self.stream.read(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", self.stream.read(8))[0]
+        return head[0] & 0x0F, self.stream.read(size)
+
+    def receive_json(self) -> dict:
+        frame = self.receive()
+        assert frame is not None and frame[0] == 0x1
+        return json.loads(frame[1])
+
+    def close(self) -> None:
+        self.stream.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def socket_url(standin: SlackStandIn) -> str:
+    client = WebClient(base_url=standin.base_url, retry_handlers=[])
+    return client.apps_connections_open(app_token=APP_TOKEN)["url"]
+
+
+def test_apps_connections_open_wants_an_app_level_token(standin) -> None:
+    client = WebClient(base_url=standin.base_url, retry_handlers=[])
+    url = client.apps_connections_open(app_token=APP_TOKEN)["url"]
+    parts = urllib.parse.urlsplit(url)
+    assert (parts.scheme, parts.hostname, parts.path) == ("ws", "127.0.0.1", "/link/")
+    query = urllib.parse.parse_qs(parts.query)
+    assert query["app_id"] == ["A0LEADCLK"] and len(query["ticket"][0]) >= 16
+    assert client.apps_connections_open(app_token=APP_TOKEN)["url"] != url  # a new ticket each
+    for bot_or_user in ("xoxb-bot", "xoxp-user"):
+        error = slack_error(lambda t=bot_or_user: client.apps_connections_open(app_token=t))
+        assert error.response["error"] == "not_allowed_token_type"
+    garbage = slack_error(lambda: client.apps_connections_open(app_token="nonsense"))
+    assert garbage.response["error"] == "invalid_auth"
+    # an app-level token opens connections and nothing else
+    app_level = WebClient(token=APP_TOKEN, base_url=standin.base_url, retry_handlers=[])
+    misused = slack_error(lambda: app_level.chat_postMessage(channel="C1", text="x"))
+    assert misused.response["error"] == "invalid_auth"
+    assert [c.error for c in standin.calls("apps.connections.open")] == [
+        None,
+        None,
+        "not_allowed_token_type",
+        "not_allowed_token_type",
+        "invalid_auth",
+    ]
+
+
+def test_websocket_says_hello_answers_pings_and_echoes_the_close(standin, socket_url) -> None:
+    ws = RawWebSocket(socket_url)
+    try:
+        assert ws.status == 101
+        assert ws.headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455
+        hello = ws.receive_json()
+        assert hello["type"] == "hello" and hello["num_connections"] == 1
+        assert hello["connection_info"] == {"app_id": "A0LEADCLK"}
+        assert standin.wait_for_socket_mode(timeout=5).open
+        ws.send(0x9, b"are you there")
+        assert ws.receive() == (0xA, b"are you there")
+        ws.send(0x8, struct.pack("!H", 1000) + b"bye")
+        assert ws.receive() == (0x8, struct.pack("!H", 1000))
+        assert ws.receive() is None  # then the server closes the TCP connection
+    finally:
+        ws.close()
+    [connection] = standin.socket_mode_connections()
+    assert (connection.open, connection.close_code, connection.pings) == (False, 1000, 1)
+    assert connection.ticket in socket_url
+
+
+def test_push_envelope_returns_the_apps_ack(standin, socket_url) -> None:
+    ws = RawWebSocket(socket_url)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        ws.receive_json()  # hello
+        command = {"command": "/attempt", "text": "lead-1 call", "user_id": "U0ALICE"}
+        pushed = pool.submit(standin.push_envelope, "slash_commands", command, timeout=5)
+        envelope = ws.receive_json()
+        assert envelope == {
+            "envelope_id": envelope["envelope_id"],
+            "type": "slash_commands",
+            "payload": command,
+            "accepts_response_payload": True,
+        }
+        # an ack split over two frames (text, then continuation) is reassembled
+        ack = {"envelope_id": envelope["envelope_id"], "payload": {"text": "logged"}}
+        data = json.dumps(ack).encode()
+        ws.send(0x1, data[:10], fin=False)
+        ws.send(0x0, data[10:])
+        assert pushed.result(timeout=5) == ack
+
+        pushed = pool.submit(standin.push_envelope, "events_api", {"type": "event_callback"})
+        event = ws.receive_json()
+        assert event["accepts_response_payload"] is False
+        assert (event["retry_attempt"], event["retry_reason"]) == (0, "")
+        ws.send_json({"envelope_id": event["envelope_id"]})
+        assert pushed.result(timeout=5) == {"envelope_id": event["envelope_id"]}
+        assert standin.socket_mode_acks() == [ack, {"envelope_id": event["envelope_id"]}]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        ws.close()
+
+
+def test_push_envelope_times_out_without_a_connection_or_an_ack(standin, socket_url) -> None:
+    with pytest.raises(TimeoutError):
+        standin.push_envelope("slash_commands", {"command": "/sla"}, timeout=0.05)
+    ws = RawWebSocket(socket_url)
+    try:
+        ws.receive_json()  # hello
+        with pytest.raises(TimeoutError):
+            standin.push_envelope("slash_commands", {"command": "/sla"}, timeout=0.05)
+        assert ws.receive_json()["payload"] == {"command": "/sla"}  # it was sent, not acked
+    finally:
+        ws.close()
+
+
+def test_tickets_are_single_use_and_handshakes_are_checked(standin, socket_url) -> None:
+    first = RawWebSocket(socket_url)
+    second = RawWebSocket(socket_url)
+    unknown = RawWebSocket(socket_url.replace("ticket=", "ticket=x"))
+    client = WebClient(base_url=standin.base_url, retry_handlers=[])
+    keyless = RawWebSocket(client.apps_connections_open(app_token=APP_TOKEN)["url"], key="")
+    try:
+        assert [ws.status for ws in (first, second, unknown, keyless)] == [101, 401, 401, 400]
+    finally:
+        for ws in (first, second, unknown, keyless):
+            ws.close()
+
+
+def test_an_unmasked_client_frame_fails_the_connection(standin, socket_url) -> None:
+    ws = RawWebSocket(socket_url)
+    try:
+        ws.receive_json()  # hello
+        ws.send(0x1, b"{}", masked=False)
+        opcode, payload = ws.receive() or (None, b"")
+        assert opcode == 0x8 and struct.unpack("!H", payload[:2])[0] == 1002
+        assert ws.receive() is None
+    finally:
+        ws.close()
+    assert not standin.socket_mode_connections()[0].open
+
+
+def test_stop_hangs_up_open_connections() -> None:
+    standin = SlackStandIn().start()
+    client = WebClient(base_url=standin.base_url, retry_handlers=[])
+    ws = RawWebSocket(client.apps_connections_open(app_token=APP_TOKEN)["url"])
+    try:
+        ws.receive_json()  # hello
+        standin.stop()
+        assert ws.receive() is None
+    finally:
+        ws.close()
+        standin.stop()
