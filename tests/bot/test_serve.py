@@ -57,6 +57,28 @@ def http(method: str, url: str, body: bytes = b"", headers: dict[str, str] | Non
         return 0, b""
 
 
+def serve_env(tmp_path: Path, slack: SlackStandIn, **settings: str) -> dict[str, str]:
+    """The environment for `leadclock serve` against `slack`, with the policy file written.
+
+    Only the given Slack credentials are set: a token or secret inherited from the developer's
+    shell would switch modes behind the test's back.
+    """
+    (tmp_path / "leadclock.toml").write_text(POLICY)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "LEADCLOCK_CONFIG")
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-serve",
+        SLACK_API_URL=slack.base_url,
+        LEADCLOCK_INTAKE_SECRET="intake",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+        **settings,
+    )
+    return env
+
+
 class Served:
     def __init__(self, process: subprocess.Popen[str], port: int, slack: SlackStandIn) -> None:
         self.process, self.port, self.slack = process, port, slack
@@ -69,17 +91,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     with SlackStandIn() as slack:
 
         def start(*extra: str) -> Served:
-            (tmp_path / "leadclock.toml").write_text(POLICY)
             port = free_port()
-            env = dict(
-                os.environ,
-                SLACK_BOT_TOKEN="xoxb-serve",
-                SLACK_SIGNING_SECRET="sign",
-                SLACK_API_URL=slack.base_url,
-                LEADCLOCK_INTAKE_SECRET="intake",
-                DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
-            )
-            env.pop("SLACK_APP_TOKEN", None)
+            env = serve_env(tmp_path, slack, SLACK_SIGNING_SECRET="sign")
             process = subprocess.Popen(
                 [
                     sys.executable,

@@ -8,7 +8,6 @@ reply; HTTP still serves /leads and /healthz but not /slack/events, which nothin
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack_standin import RESPONSE_URL, SlackStandIn
-from tests.bot.test_serve import POLICY, Served, free_port, http, post_lead, wait_for
+from tests.bot.test_serve import Served, free_port, http, post_lead, serve_env, wait_for
 
 APP_TOKEN = "xapp-1-A0LEADCLK-1-socketmode"
 # slack_sdk's Socket Mode client tunnels through HTTP(S)_PROXY and ignores NO_PROXY, which
@@ -26,23 +25,20 @@ APP_TOKEN = "xapp-1-A0LEADCLK-1-socketmode"
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
 
+def socket_mode_env(tmp_path: Path, slack: SlackStandIn, app_token: str) -> dict[str, str]:
+    env = serve_env(tmp_path, slack, SLACK_APP_TOKEN=app_token)
+    for name in PROXY_VARIABLES:
+        env.pop(name, None)
+    return env
+
+
 @pytest.fixture
 def socket_served(tmp_path: Path) -> Iterator[Served]:
     """`leadclock serve --no-scheduler` in Socket Mode; its output goes to serve.log."""
-    (tmp_path / "leadclock.toml").write_text(POLICY)
     log_path = tmp_path / "serve.log"
     with SlackStandIn() as slack, log_path.open("w") as log:
         port = free_port()
-        env = dict(
-            os.environ,
-            SLACK_BOT_TOKEN="xoxb-serve",
-            SLACK_APP_TOKEN=APP_TOKEN,
-            SLACK_API_URL=slack.base_url,
-            LEADCLOCK_INTAKE_SECRET="intake",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
-        )
-        for name in ("SLACK_SIGNING_SECRET", "LEADCLOCK_CONFIG", *PROXY_VARIABLES):
-            env.pop(name, None)
+        env = socket_mode_env(tmp_path, slack, APP_TOKEN)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -163,18 +159,8 @@ def test_serve_in_socket_mode_takes_commands_over_the_websocket(socket_served: S
 
 
 def test_serve_with_a_bot_token_as_app_token_exits_2_naming_the_variable(tmp_path: Path) -> None:
-    (tmp_path / "leadclock.toml").write_text(POLICY)
     with SlackStandIn() as slack:
-        env = dict(
-            os.environ,
-            SLACK_BOT_TOKEN="xoxb-serve",
-            SLACK_APP_TOKEN="xoxb-pasted-the-wrong-one",
-            SLACK_API_URL=slack.base_url,
-            LEADCLOCK_INTAKE_SECRET="intake",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
-        )
-        for name in ("SLACK_SIGNING_SECRET", "LEADCLOCK_CONFIG", *PROXY_VARIABLES):
-            env.pop(name, None)
+        env = socket_mode_env(tmp_path, slack, "xoxb-pasted-the-wrong-one")
         done = subprocess.run(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())],
             cwd=tmp_path,
