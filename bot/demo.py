@@ -24,26 +24,8 @@ MANAGER = "U0MGR"
 CHANNEL = "C0SLA"
 
 DEMO_POLICY = """
-[sla]
-qualify_score_above = 65
-first_contact_within = "4h"
-min_attempts = 5
-follow_up_within = "8h"
-monthly_qualified_target = 150
-reminders = ["50%", "15m"]
-
-[hours]
-timezone = "America/New_York"
-mon = "09:00-17:00"
-tue = "09:00-17:00"
-wed = "09:00-17:00"
-thu = "09:00-17:00"
-fri = "09:00-17:00"
-holidays = ["2026-12-25"]
-
-[routing]
-strategy = "round_robin"
-
+# Everything left out takes the built-in defaults: the contract's example policy (New York,
+# Mon–Fri 09:00–17:00, 4h to first contact, 5 attempts 8h apart, channel C0SLA, manager U0MGR).
 [[reps]]
 slack_id = "U0ALICE"
 
@@ -52,10 +34,6 @@ slack_id = "U0BOB"
 
 [[reps]]
 slack_id = "U0CARA"
-
-[slack]
-sla_channel = "C0SLA"
-managers = ["U0MGR"]
 """
 
 LEADS: list[dict[str, Any]] = [
