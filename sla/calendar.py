@@ -28,10 +28,12 @@ Semantics (every caller relies on these; tests/sla/calendar_oracle.py restates t
   d > 0 may return a closing instant (an instant that is itself closed).
 * Inputs must be timezone-aware datetimes; results are UTC. Arithmetic is on integer microseconds,
   so results are exact.
-* Searches forward (`add`, `next_open`, `open_spans`) give up with CalendarError after two years of
-  consecutive local days without open time, so no call loops forever. For the same reason
-  `open_spans`, which merges touching spans, cuts one that is still growing after two years
-  (a 24/7 calendar); the next span then starts where it was cut.
+* A calendar is refused when it is built if it has no hours in the week, or if its holidays close
+  a year or more of consecutive local days. As a second guard, searches forward (`add`,
+  `next_open`, `open_spans`) give up with CalendarError after two years of consecutive local days
+  without open time, so no call loops forever. For the same reason `open_spans`, which merges
+  touching spans, cuts one that is still growing after two years (a 24/7 calendar); the next
+  span then starts where it was cut.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ __all__ = [
 ]
 
 _ONE_US = timedelta(microseconds=1)
+YEAR_DAYS = 366
+"""A calendar whose holidays close this many consecutive days is refused when it is built."""
 _RANGE = re.compile(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
 
 
@@ -189,7 +193,15 @@ class BusinessCalendar:
         object.__setattr__(self, "holidays", closed)
         object.__setattr__(self, "holiday_country", country)
         plain_week = tuple(tuple((r.start, r.end) for r in day) for day in week)
-        object.__setattr__(self, "_timeline", Timeline(zone, plain_week, closed, country))
+        timeline = Timeline(zone, plain_week, closed, country)
+        stretch = timeline.closed_stretch(YEAR_DAYS)
+        if stretch is not None:
+            raise CalendarError(
+                f"holidays leave no business hours for a year or more from {stretch[0]} "
+                f"(at least through {stretch[1]}); the SLA clock would never run, so remove "
+                "holidays or add hours"
+            )
+        object.__setattr__(self, "_timeline", timeline)
 
     def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[object, ...]]:
         """Pickle by public fields; the timeline's cache is rebuilt, not shipped."""

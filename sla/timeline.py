@@ -153,6 +153,40 @@ class Timeline:
                 merged.append([start, end])
         return tuple((start * _US_PER_SECOND, end * _US_PER_SECOND) for start, end in merged)
 
+    def closed_stretch(self, days: int) -> tuple[date, date] | None:
+        """The first `days` consecutive local dates without open time that explicit holidays
+        help close, as (first, last); None when there is no such stretch.
+
+        The weekly hours are never empty, so only holidays can close a calendar for long, and a
+        stretch that long must contain an explicit one (public holidays never fill a year).
+        Each stretch is walked from the holiday it contains, so the cost follows the number of
+        holidays and the length of the stretches they make, not the years between them.
+        """
+        opens = frozenset(
+            weekday
+            for weekday in range(7)
+            if self._week[weekday] or any(e <= s for s, e in self._week[(weekday - 1) % 7])
+        )
+
+        def closed(ordinal: int) -> bool:
+            day = date.fromordinal(ordinal)
+            return day.weekday() not in opens or self.is_holiday(day)
+
+        walked_to = None
+        for holiday in sorted(day.toordinal() for day in self._holidays):
+            if walked_to is not None and holiday <= walked_to:
+                continue
+            first = holiday
+            while holiday - first + 1 < days and closed(first - 1):
+                first -= 1
+            last = holiday
+            while last - first + 1 < days and closed(last + 1):
+                last += 1
+            if last - first + 1 >= days:
+                return date.fromordinal(first), date.fromordinal(last)
+            walked_to = last
+        return None
+
     def _closed_for_too_long(self, ordinal: int) -> CalendarError:
         since = date.fromordinal(ordinal)
         return CalendarError(

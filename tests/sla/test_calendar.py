@@ -19,6 +19,7 @@ from sla.calendar import (
     parse_ranges,
     weekday_calendar,
 )
+from sla.timeline import Timeline, to_us
 
 NY = ZoneInfo("America/New_York")
 H = timedelta(hours=1)
@@ -144,22 +145,48 @@ class TestHolidays:
         # nothing on the 25th or 26th; the 26th's night opens at midnight of the 27th
         assert spans(night, utc(2026, 12, 25), 1) == [(utc(2026, 12, 27), utc(2026, 12, 27, 6))]
 
-    def test_two_years_of_holidays_is_an_error_not_a_hang(self):
-        first = date(2026, 1, 1)
-        closed = {first + timedelta(days=n) for n in range(800)}
-        cal = weekday_calendar(holidays=closed)
-        with pytest.raises(CalendarError, match="no business hours in the two years after"):
-            cal.add(utc(2026, 1, 1), H)
-        with pytest.raises(CalendarError, match="no business hours"):
-            cal.next_open(utc(2026, 1, 1))
-        with pytest.raises(CalendarError, match="no business hours"):
-            next(cal.open_spans(utc(2026, 1, 1)))
-        assert cal.elapsed(utc(2026, 1, 1), utc(2027, 1, 1)) == timedelta(0)
+    def test_a_year_of_holidays_is_refused_when_the_calendar_is_built(self):
+        closed = {date(2026, 1, 1) + timedelta(days=n) for n in range(800)}
+        with pytest.raises(CalendarError, match="no business hours for a year or more from 2026"):
+            weekday_calendar(holidays=closed)
 
-    def test_a_long_closure_just_under_two_years_is_waited_out(self):
-        closed = {date(2026, 1, 1) + timedelta(days=n) for n in range(700)}
+    def test_holidays_on_every_working_day_count_the_weekends_around_them(self):
+        monday = date(2026, 1, 5)
+        year = [monday + timedelta(days=n) for n in range(400)]
+        closed = {day for day in year if day.weekday() < 5}
+        # the stretch starts on the Saturday before the first holiday
+        with pytest.raises(CalendarError, match=r"from 2026-01-03 \(at least through 2027-01-03\)"):
+            weekday_calendar(holidays=closed)
+
+    def test_public_holidays_help_close_the_year(self):
+        # Mon-Fri 2026-01-02 .. 2026-12-31 as explicit holidays, New Year's Day 2027 left to "US"
+        days = (date(2026, 1, 2) + timedelta(days=n) for n in range(364))
+        closed = frozenset(day for day in days if day.weekday() < 5)
+        week = weekday_calendar("UTC").week
+        assert BusinessCalendar("UTC", week, closed).next_open(utc(2026, 1, 2)) == utc(
+            2027, 1, 1, 9
+        )
+        with pytest.raises(CalendarError, match="a year or more"):
+            BusinessCalendar("UTC", week, closed, "US")
+
+    def test_a_long_closure_just_under_a_year_is_waited_out(self):
+        closed = {date(2026, 1, 1) + timedelta(days=n) for n in range(365)}
         cal = weekday_calendar("UTC", holidays=closed)
-        assert cal.next_open(utc(2026, 1, 1)) == utc(2027, 12, 2, 9)  # 2026-01-01 + 700 days
+        assert cal.next_open(utc(2026, 1, 1)) == utc(2027, 1, 1, 9)  # 2026-01-01 + 365 days
+
+    def test_searches_give_up_after_two_closed_years_rather_than_hang(self):
+        # the second guard, below the calendar's own check: a timeline built without it
+        closed = frozenset(date(2026, 1, 1) + timedelta(days=n) for n in range(800))
+        week = tuple(tuple((r.start, r.end) for r in day) for day in weekday_calendar().week)
+        timeline = Timeline(NY, week, closed, None)
+        start = to_us(utc(2026, 1, 1))
+        with pytest.raises(CalendarError, match="no business hours in the two years after"):
+            timeline.add(start, 3600 * 10**6)
+        with pytest.raises(CalendarError, match="no business hours"):
+            timeline.add(start, 0)
+        with pytest.raises(CalendarError, match="no business hours"):
+            next(timeline.spans(start))
+        assert timeline.elapsed(start, to_us(utc(2027, 1, 1))) == 0
 
 
 class TestDaylightSaving:

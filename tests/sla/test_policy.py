@@ -342,3 +342,18 @@ def test_load_policy_problems_name_the_path(tmp_path: Path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(PolicyError, match="is not UTF-8 text"):
         load_policy(binary)
+
+
+def test_holidays_that_close_a_year_are_refused_at_load():
+    # open on Mondays only, and every Monday of 2027 (and the first of 2028) is a holiday
+    mondays = [date(2027, 1, 4) + timedelta(weeks=n) for n in range(53)]
+    listed = ", ".join(f'"{day}"' for day in mondays)
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(f'[hours]\nmon = "09:00-17:00"\nholidays = [{listed}]\n')
+    assert str(caught.value).startswith(
+        "leadclock.toml: [hours]: holidays leave no business hours for a year or more from "
+        "2026-12-29"
+    )
+    # without the last two Mondays the closure is 363 days: the file loads
+    listed = ", ".join(f'"{day}"' for day in mondays[:-2])
+    assert parse_policy(f'[hours]\nmon = "09:00-17:00"\nholidays = [{listed}]\n')
