@@ -123,19 +123,31 @@ def _play(box: Sandbox) -> None:
     box.click(owner[ravi], ActionId.LOG_EMAIL.value, ravi)
     _say(box.clock(), f"{REPS[owner[ravi]]} clicks [Log email] on the {ravi} card")
     for hour, minute in ((11, 0), (12, 45), (13, 0), (13, 30)):
-        result = box.tick(local(hour, minute))
-        _say(
-            box.clock(),
-            f"tick: {result.sweep.reminders} reminders, {result.sweep.breaches} "
-            f"breaches, {result.sent} Slack messages sent",
-        )
+        _tick(box, local(hour, minute))
     _command(box, owner[dana], "/lead", f"disqualify {dana} not a fit")
     box.clock.set(local(14, 0))
     _command(box, owner[mia], "/attempt", f"{mia} call connected booked a demo")
     _command(box, MANAGER, "/lead", f"reassign {dana} <@{owner[ravi]}|{REPS[owner[ravi]].lower()}>")
-    box.tick(local(14, 5))
+    _tick(box, local(14, 5))
     _command(box, owner[mia], "/lead", f"convert {mia}")
     _command(box, MANAGER, "/sla", "")
+    _tick(box, local(17, 30))
+
+
+def _tick(box: Sandbox, now: datetime) -> None:
+    """One scheduler pass, as `leadclock tick --now` runs it, and what it did."""
+    result = box.tick(now)
+    done = [
+        _count(result.sweep.reminders, "reminder"),
+        _count(result.sweep.breaches, "breach"),
+    ]
+    if result.digests:
+        done.append(_count(result.digests, "digest"))
+    _say(box.clock(), f"tick: {', '.join(done)}; {_count(result.sent, 'Slack message')} sent")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
 
 
 def _command(box: Sandbox, user: str, command: str, text: str) -> None:
@@ -147,7 +159,7 @@ def _command(box: Sandbox, user: str, command: str, text: str) -> None:
 
 
 def _show(box: Sandbox) -> None:
-    for user, name in REPS.items():
+    for user, name in (*REPS.items(), (MANAGER, "The manager")):
         channel = box.slack.dm_channel_of(user)
         print(f"\n{name}'s DMs with leadclock:")
         for message in box.slack.messages(channel) if channel else []:
