@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks.status import counted
 from bot.ids import ActionId
 from bot.sandbox import Sandbox
 from sla.policy_file import parse_policy
@@ -138,16 +139,12 @@ def _tick(box: Sandbox, now: datetime) -> None:
     """One scheduler pass, as `leadclock tick --now` runs it, and what it did."""
     result = box.tick(now)
     done = [
-        _count(result.sweep.reminders, "reminder"),
-        _count(result.sweep.breaches, "breach"),
+        counted(result.sweep.reminders, "reminder"),
+        counted(result.sweep.breaches, "breach"),
     ]
     if result.digests:
-        done.append(_count(result.digests, "digest"))
-    _say(box.clock(), f"tick: {', '.join(done)}; {_count(result.sent, 'Slack message')} sent")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
+        done.append(counted(result.digests, "digest"))
+    _say(box.clock(), f"tick: {', '.join(done)}; {counted(result.sent, 'Slack message')} sent")
 
 
 def _command(box: Sandbox, user: str, command: str, text: str) -> None:

@@ -50,6 +50,14 @@ class LeadClosed(UserError):
         super().__init__(f"`{lead_id}` is already {status}; closed leads take no more actions.")
 
 
+class NotQualified(UserError):
+    def __init__(self, lead_id: str, score: float, threshold: float) -> None:
+        super().__init__(
+            f"`{lead_id}` did not qualify (score {score:g}; leads qualify above {threshold:g}), "
+            "so it is in nobody's queue and takes no actions."
+        )
+
+
 class ManagersOnly(UserError):
     def __init__(self, what: str) -> None:
         super().__init__(

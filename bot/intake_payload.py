@@ -35,9 +35,9 @@ def authorized(
     """Bearer token, or an HMAC signature over "v1:<ts>:<body>" no older than five minutes."""
     if not secret:
         return False
-    bearer = headers.get("Authorization", "")
-    if bearer.startswith("Bearer "):
-        return hmac.compare_digest(bearer[len("Bearer ") :].strip(), secret)
+    scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
+        return hmac.compare_digest(token.strip().encode(), secret.encode())
     timestamp = headers.get("X-Leadclock-Timestamp", "")
     signature = headers.get("X-Leadclock-Signature", "")
     if not timestamp.isdigit() or not signature.startswith("v1="):
@@ -47,7 +47,7 @@ def authorized(
     expected = hmac.new(
         secret.encode(), b"v1:" + timestamp.encode() + b":" + body, hashlib.sha256
     ).hexdigest()
-    return hmac.compare_digest(signature[3:], expected)
+    return hmac.compare_digest(signature[3:].lower().encode(), expected.encode())
 
 
 def parse_lead(body: bytes) -> IncomingLead:
@@ -55,6 +55,8 @@ def parse_lead(body: bytes) -> IncomingLead:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadLead(f"body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadLead("body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise BadLead("body must be a JSON object")
     return lead_from_mapping(data)
@@ -71,20 +73,30 @@ def lead_from_mapping(data: dict[str, Any]) -> IncomingLead:
         )
     if len(external_id) > 200:
         raise BadLead("external_id is longer than 200 characters")
-    score = data.get("score")
-    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
-        raise BadLead("score is required and must be a number")
+    score = _score(data.get("score"))
     texts = {key: _text(data, key, limit) for key, limit in _TEXT_FIELDS.items()}
     fields = data.get("fields", {})
     if not isinstance(fields, dict):
         raise BadLead("fields must be a JSON object")
     return IncomingLead(
         external_id=external_id.strip(),
-        score=float(score),
+        score=score,
         qualified_at=_instant(data.get("qualified_at")),
         fields=fields,
         **texts,
     )
+
+
+def _score(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadLead("score is required and must be a number")
+    try:
+        score = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        score = math.inf
+    if not math.isfinite(score):
+        raise BadLead("score must be a finite number")
+    return score
 
 
 def _text(data: dict[str, Any], key: str, limit: int) -> str | None:

@@ -14,7 +14,7 @@ def lead_json(record: LeadRecord) -> dict[str, Any]:
         "external_id": record.external_id,
         "status": str(record.status),
         "assignee": record.assignee,
-        "score": record.score,
+        "score": int(record.score) if record.score.is_integer() else record.score,
         "name": record.name,
         "company": record.company,
         "source": record.source,

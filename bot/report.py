@@ -16,6 +16,7 @@ COLUMNS = (
     "qualified",
     "rejected",
     "accepted",
+    "first_contacts_owed",
     "contacted",
     "contacted_on_time",
     "on_time_rate",

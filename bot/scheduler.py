@@ -30,10 +30,12 @@ def run_tick(runtime: Runtime, courier: Courier) -> TickReport:
     """One pass: fire due timers, retry routing, owe due digests, then send what is owed."""
     now = runtime.clock()
     report = SweepReport()
+    first = True
     while True:  # batches keep transactions short; handled leads move their next check on
         with runtime.transaction() as session:
-            batch = sweep(session, policy=runtime.policy, now=now, limit=SWEEP_BATCH)
+            batch = sweep(session, policy=runtime.policy, now=now, limit=SWEEP_BATCH, place=first)
         report.add(batch)
+        first = False
         if batch.checked < SWEEP_BATCH:
             break
     with runtime.transaction() as session:

@@ -17,14 +17,36 @@ from sla.lead import LeadStatus
 
 
 @dataclass(frozen=True)
+class Stint:
+    """One owner's time with a lead: from `start` until `end` (None while it lasts)."""
+
+    assignee: str
+    start: datetime
+    end: datetime | None = None
+
+
+def owner_at(stints: Iterable[Stint], t: datetime) -> str | None:
+    """Who owned the lead at instant `t`; None while it waited for an owner."""
+    for stint in stints:
+        if stint.start <= t and (stint.end is None or t < stint.end):
+            return stint.assignee
+    return None
+
+
+@dataclass(frozen=True)
 class LeadFacts:
+    """What one lead contributes to the figures, with enough history to credit each fact to
+    whoever owned the lead when it happened: a rep who took a lead over is not credited with
+    the first contact made before, nor charged with a breach that was not theirs."""
+
     status: LeadStatus
     qualified_at: datetime
     first_contact_due: datetime | None
     first_contact_at: datetime | None
-    breaches: int
-    attempts: int
-    assignee: str | None = None
+    assignee: str | None = None  # the owner now
+    attempt_times: tuple[datetime, ...] = ()
+    breaches: tuple[tuple[str, str | None], ...] = ()  # (deadline kind, owner at the deadline)
+    stints: tuple[Stint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,9 +90,10 @@ class Tally:
     received: int = 0  # every lead that arrived, qualified or not
     qualified: int = 0  # marketing's delivery
     rejected: int = 0  # sales said "not qualified" — counted against marketing
+    first_contacts_owed: int = 0  # made, or past the deadline without one (rejected leads aside)
     contacted: int = 0
-    contacted_on_time: int = 0
-    awaiting_overdue: int = 0  # no first contact and past the deadline
+    contacted_on_time: int = 0  # made by the deadline, and no first-contact breach on record
+    awaiting_overdue: int = 0  # open, no first contact and past the deadline
     breaches: int = 0
     attempts: int = 0
     converted: int = 0
@@ -83,7 +106,11 @@ class Tally:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.contacted_on_time / self.contacted if self.contacted else None
+        """On time among first contacts owed so far: a lead still waiting past its deadline
+        counts as late, not as not yet counted."""
+        return (
+            self.contacted_on_time / self.first_contacts_owed if self.first_contacts_owed else None
+        )
 
 
 @dataclass(frozen=True)
@@ -99,31 +126,63 @@ class Figures:
         return self.team.accepted / self.target if self.target else None
 
 
+def credits(lead: LeadFacts, *, now: datetime) -> list[tuple[str | None, str]]:
+    """(rep, Tally field) for each count the lead adds; rep None counts for the team only."""
+    owner = lead.assignee
+    out: list[tuple[str | None, str]] = [(owner, "received")]
+    if lead.status is LeadStatus.UNQUALIFIED:
+        return out
+    out.append((owner, "qualified"))
+    for status, name in (
+        (LeadStatus.REJECTED, "rejected"),
+        (LeadStatus.CONVERTED, "converted"),
+        (LeadStatus.DISQUALIFIED, "disqualified"),
+    ):
+        if lead.status is status:
+            out.append((owner, name))
+    if lead.status.is_open:
+        out.append((owner, "open"))
+    due, made = lead.first_contact_due, lead.first_contact_at
+    missed = any(kind == "first_contact" for kind, _ in lead.breaches)
+    if made is not None:
+        by = owner_at(lead.stints, made)
+        out += [(by, "first_contacts_owed"), (by, "contacted")]
+        if due is not None and made <= due and not missed:
+            out.append((by, "contacted_on_time"))
+    elif due is not None and now > due and lead.status is not LeadStatus.REJECTED:
+        out.append((owner_at(lead.stints, due), "first_contacts_owed"))
+        if lead.status.is_open:
+            out.append((owner, "awaiting_overdue"))
+    out += [(by, "breaches") for _, by in lead.breaches]
+    out += [(owner_at(lead.stints, at), "attempts") for at in lead.attempt_times]
+    return out
+
+
 def tally(facts: Iterable[LeadFacts], *, now: datetime) -> Tally:
-    counts = dict.fromkeys(Tally.__dataclass_fields__, 0)
-    for lead in facts:
-        counts["received"] += 1
-        if lead.status is LeadStatus.UNQUALIFIED:
-            continue
-        counts["qualified"] += 1
-        counts["breaches"] += lead.breaches
-        counts["attempts"] += lead.attempts
-        counts["rejected"] += lead.status is LeadStatus.REJECTED
-        counts["converted"] += lead.status is LeadStatus.CONVERTED
-        counts["disqualified"] += lead.status is LeadStatus.DISQUALIFIED
-        counts["open"] += lead.status.is_open
-        due = lead.first_contact_due
-        if lead.first_contact_at is not None:
-            counts["contacted"] += 1
-            counts["contacted_on_time"] += due is not None and lead.first_contact_at <= due
-        elif lead.status.is_open and due is not None and now > due:
-            counts["awaiting_overdue"] += 1
-    return Tally(**counts)
+    """The team's counts of `facts`."""
+    team, _ = _counts(facts, now=now)
+    return Tally(**team)
 
 
 def figures(facts: Iterable[LeadFacts], period: Period, *, target: int, now: datetime) -> Figures:
     """The team's and each rep's tally of leads qualified within `period`."""
-    inside = [lead for lead in facts if period.contains(lead.qualified_at)]
-    reps = sorted({lead.assignee for lead in inside if lead.assignee})
-    by_rep = {rep: tally((f for f in inside if f.assignee == rep), now=now) for rep in reps}
-    return Figures(period=period, target=target, team=tally(inside, now=now), by_rep=by_rep)
+    team, by_rep = _counts((f for f in facts if period.contains(f.qualified_at)), now=now)
+    return Figures(
+        period=period,
+        target=target,
+        team=Tally(**team),
+        by_rep={rep: Tally(**by_rep[rep]) for rep in sorted(by_rep)},
+    )
+
+
+def _counts(
+    facts: Iterable[LeadFacts], *, now: datetime
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    team = dict.fromkeys(Tally.__dataclass_fields__, 0)
+    by_rep: dict[str, dict[str, int]] = {}
+    for lead in facts:
+        for who, name in credits(lead, now=now):
+            team[name] += 1
+            if who is not None:
+                by_rep.setdefault(who, dict.fromkeys(Tally.__dataclass_fields__, 0))[name] += 1
+    return team, by_rep

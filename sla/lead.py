@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-_LEAD_REF = re.compile(r"^(?:lead-)?(\d+)$", re.IGNORECASE)
+_LEAD_REF = re.compile(r"^(?:lead-)?([0-9]{1,18})$", re.IGNORECASE)  # fits a 64-bit id
 
 
 class LeadStatus(StrEnum):
@@ -27,6 +27,17 @@ class LeadStatus(StrEnum):
 _OPEN = frozenset(
     {LeadStatus.UNASSIGNED, LeadStatus.ASSIGNED, LeadStatus.WORKING, LeadStatus.CONNECTED}
 )
+
+
+def open_status(*, owned: bool, attempts: int, connected: bool) -> LeadStatus:
+    """The status of an open lead, from its facts: the one rule every flow that changes an owner
+    or logs an attempt applies, so a lead that was worked while waiting for an owner is
+    `working`, not `assigned`, once it gets one."""
+    if not owned:
+        return LeadStatus.UNASSIGNED
+    if connected:
+        return LeadStatus.CONNECTED
+    return LeadStatus.WORKING if attempts else LeadStatus.ASSIGNED
 
 
 class AttemptChannel(StrEnum):

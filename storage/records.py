@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sla.cadence import AttemptFact
+from sla.figures import Stint, owner_at
 from sla.lead import AttemptChannel, AttemptOutcome, LeadStatus, format_lead_id
 
 
@@ -89,3 +90,11 @@ class LeadRecord:
     @property
     def attempt_facts(self) -> tuple[AttemptFact, ...]:
         return tuple(a.fact() for a in self.attempts)
+
+    @property
+    def stints(self) -> tuple[Stint, ...]:
+        return tuple(Stint(a.assignee, a.assigned_at, a.ended_at) for a in self.assignments)
+
+    def owner_at(self, t: datetime) -> str | None:
+        """Who owned the lead at instant `t`; None while it waited for an owner."""
+        return owner_at(self.stints, t)

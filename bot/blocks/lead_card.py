@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.blocks.dates import date_token, mention, time_left
+from bot.blocks.dates import countdown, date_token, mention, time_left
 from bot.blocks.message import Block, Message, context, divider, header, section
+from bot.blocks.mrkdwn import escape, lead_title
 from bot.ids import ActionId
 from sla.cadence import CadenceState, cadence_state
 from sla.policy import Policy
@@ -21,8 +22,15 @@ def cadence_of(record: LeadRecord, policy: Policy) -> CadenceState | None:
 
 
 def _deadline_line(
-    record: LeadRecord, state: CadenceState | None, policy: Policy, now: datetime
+    record: LeadRecord,
+    state: CadenceState | None,
+    policy: Policy,
+    now: datetime,
+    *,
+    live: bool = False,
 ) -> str:
+    """Where the lead stands. `live` is for the DM card, which stays on screen between edits: it
+    gives time left as a countdown bracket instead of the exact figure of this moment."""
     zone = policy.calendar.zone
     if not record.status.is_open:
         return f"Closed as *{record.status}*"
@@ -34,20 +42,21 @@ def _deadline_line(
             )
         return f"Minimum of {policy.sla.min_attempts} attempts met — no attempt deadline."
     what = "First contact" if state.attempts == 0 else f"Attempt {state.attempts + 1}"
-    return (
-        f"*{what} due* {date_token(state.next_due, zone)} · "
-        f"{time_left(policy.calendar, now, state.next_due)}"
-    )
+    if now > state.next_due:
+        return f"*{what} was due* {date_token(state.next_due, zone)} · overdue"
+    left = (countdown if live else time_left)(policy.calendar, now, state.next_due)
+    return f"*{what} due* {date_token(state.next_due, zone)} · {left}"
 
 
 def _facts(record: LeadRecord) -> str:
     parts = [f"*Score* {record.score:g}"]
-    if record.source:
-        parts.append(f"*Source* {record.source}")
-    if record.region:
-        parts.append(f"*Region* {record.region}")
-    if record.segment:
-        parts.append(f"*Segment* {record.segment}")
+    for label, value in (
+        ("Source", record.source),
+        ("Region", record.region),
+        ("Segment", record.segment),
+    ):
+        if value:
+            parts.append(f"*{label}* {escape(value)}")
     return " · ".join(parts)
 
 
@@ -87,7 +96,7 @@ def dm_card(
     state = cadence_of(record, policy)
     blocks: list[Block] = [
         header(f"{record.id}: {record.display_name}"),
-        section(_facts(record) + (f"\n*Email* {record.email}" if record.email else "")),
+        section(_facts(record) + (f"\n*Email* {escape(record.email)}" if record.email else "")),
     ]
     if assignment.ended_at is not None:
         successor = record.assignee if record.assignee != assignment.assignee else None
@@ -95,7 +104,7 @@ def dm_card(
             section(f"Reassigned to {mention(successor)} — nothing more needed from you.")
         )
         return Message(text=f"{record.id} was reassigned", blocks=blocks)
-    deadline = _deadline_line(record, state, policy, now)
+    deadline = _deadline_line(record, state, policy, now, live=True)
     blocks.append(section(deadline))
     progress = _attempt_progress(state, policy)
     if progress:
@@ -103,7 +112,7 @@ def dm_card(
     if record.status.is_open:
         blocks.append(_buttons(record))
         blocks.append(context(f"Or type `/attempt {record.id} call no-answer left a message`"))
-    text = f"{record.id} {record.display_name}: {_plain(deadline)}"
+    text = f"{lead_title(record)}: {_plain(deadline)}"
     return Message(text=text, blocks=blocks)
 
 
@@ -122,17 +131,16 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
         blocks.append(context("Disqualify: " + (refusal or "allowed")))
     if record.routing_note:
         blocks.append(section(f"*Why {mention(record.assignee)}:* {record.routing_note}"))
-    history = [
-        f"{date_token(a.assigned_at, zone)} → {mention(a.assignee)}"
-        + (f" by {mention(a.assigned_by)}" if a.assigned_by else "")
-        for a in record.assignments
-    ]
-    if len(history) > 1:
-        blocks.append(context("*Owners:* " + " · ".join(history)))
+    if len(record.assignments) > 1:
+        owners = [
+            f"• {date_token(a.assigned_at, zone)} {mention(a.assignee)} — {a.reason}"
+            for a in record.assignments
+        ]
+        blocks.append(context("*Owners*\n" + "\n".join(owners)))
     if record.attempts:
         lines = [
             f"{i}. {a.channel}{' — ' + a.outcome if a.outcome else ''} · {date_token(a.at, zone)}"
-            f" by {mention(a.by)}{' — ' + a.note if a.note else ''}"
+            f" by {mention(a.by)}{' — ' + escape(a.note) if a.note else ''}"
             for i, a in enumerate(record.attempts, 1)
         ]
         blocks.append(divider())
@@ -140,12 +148,13 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
     if record.breaches:
         lines = [
             f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
+            f" · owner then {mention(b.assignee)}"
             for b in record.breaches
         ]
         blocks.append(section("*Breaches*\n" + "\n".join(lines)))
     if record.close_reason:
-        blocks.append(context(f"*Closed:* {record.close_reason}"))
-    return Message(text=f"{record.id} {record.display_name} ({record.status})", blocks=blocks)
+        blocks.append(context(f"*Closed:* {escape(record.close_reason)}"))
+    return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks)
 
 
 def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Message:
@@ -165,7 +174,8 @@ def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Me
     for record in sorted(records, key=urgency):
         state = cadence_of(record, policy)
         lines.append(
-            f"*{record.id}* {record.display_name} — {_deadline_line(record, state, policy, now)}"
+            f"*{record.id}* {escape(record.display_name)} — "
+            f"{_deadline_line(record, state, policy, now)}"
         )
     text = f"You have {len(records)} open lead{'s' if len(records) != 1 else ''}"
     return Message(text=text, blocks=[section(f"*{text}*"), *[section(line) for line in lines]])

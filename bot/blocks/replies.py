@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.dates import date_token, time_left
+from bot.blocks.mrkdwn import escape
 from sla.cadence import CadenceState
 from sla.policy import Policy
 from storage.records import LeadRecord
@@ -24,7 +25,7 @@ def attempt_logged(
     latest = record.attempts[-1]
     how = latest.channel + (f" ({latest.outcome})" if latest.outcome else "")
     lines = [
-        f":white_check_mark: Logged {how} on *{record.id}* {record.display_name} — "
+        f":white_check_mark: Logged {how} on *{record.id}* {escape(record.display_name)} — "
         f"attempt {number} of {policy.sla.min_attempts}."
     ]
     if first and record.first_contact_due is not None:

@@ -11,6 +11,11 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 breach", "2 breaches", "0 leads"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith(('ch', 's')) else 's'}"
+
+
 def marketing_line(figures: Figures) -> str:
     t = figures.team
     return (
@@ -23,16 +28,18 @@ def marketing_line(figures: Figures) -> str:
 def sales_line(t: Tally) -> str:
     return (
         f"*Sales* · first contact on time {percent(t.on_time_rate)} "
-        f"({t.contacted_on_time} of {t.contacted}) · {t.awaiting_overdue} waiting past deadline · "
-        f"{t.breaches} breaches · {t.attempts} attempts · {t.converted} converted, "
+        f"({t.contacted_on_time} of {t.first_contacts_owed}) · "
+        f"{t.awaiting_overdue} waiting past deadline · {counted(t.breaches, 'breach')} · "
+        f"{counted(t.attempts, 'attempt')} · {t.converted} converted, "
         f"{t.disqualified} disqualified, {t.open} open"
     )
 
 
 def rep_line(rep: str, t: Tally) -> str:
     return (
-        f"<@{rep}> · {t.qualified} leads · on time {percent(t.on_time_rate)} · "
-        f"{t.breaches} breaches · {t.attempts} attempts · {t.converted} converted"
+        f"<@{rep}> · {counted(t.qualified, 'lead')} · on time {percent(t.on_time_rate)} · "
+        f"{counted(t.breaches, 'breach')} · {counted(t.attempts, 'attempt')} · "
+        f"{t.converted} converted"
     )
 
 
@@ -64,8 +71,9 @@ def digest(title: str, figures: Figures, month: Figures) -> Message:
     if figures.by_rep:
         blocks.append(section("\n".join(rep_line(r, t) for r, t in figures.by_rep.items())))
     blocks.append(section(marketing_line(month) + f" (month {month.period.label} so far)"))
+    team = figures.team
     return Message(
-        text=f"{title} {figures.period.label}: {figures.team.qualified} qualified leads, first "
-        f"contact on time {percent(figures.team.on_time_rate)}, {figures.team.breaches} breaches",
+        text=f"{title} {figures.period.label}: {counted(team.qualified, 'qualified lead')}, "
+        f"first contact on time {percent(team.on_time_rate)}, {counted(team.breaches, 'breach')}",
         blocks=blocks,
     )

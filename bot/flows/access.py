@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.errors import LeadClosed, NotYourLead, UnknownLead
+from bot.errors import LeadClosed, NotQualified, NotYourLead, UnknownLead
 from sla.lead import LeadStatus, format_lead_id, parse_lead_ref
 from sla.policy import Policy
 from storage.models import Lead
@@ -22,8 +22,11 @@ def find_lead(session: Session, reference: str, *, for_update: bool = False) -> 
 def lead_for_action(session: Session, reference: str, *, actor: str, policy: Policy) -> Lead:
     """The open lead `reference` names, locked for update, if `actor` owns it or manages."""
     lead = find_lead(session, reference, for_update=True)
+    lead_id = format_lead_id(lead.id or 0)
+    if lead.status == LeadStatus.UNQUALIFIED:
+        raise NotQualified(lead_id, lead.score, policy.sla.qualify_score_above)
     if lead.assignee != actor and not policy.is_manager(actor):
-        raise NotYourLead(format_lead_id(lead.id or 0), lead.assignee)
+        raise NotYourLead(lead_id, lead.assignee)
     if not LeadStatus(lead.status).is_open:
-        raise LeadClosed(format_lead_id(lead.id or 0), lead.status)
+        raise LeadClosed(lead_id, lead.status)
     return lead

@@ -1,4 +1,4 @@
-"""Giving a lead an owner: by the router (intake, retries, breach) or by a manager."""
+"""Giving a lead an owner: by the router (intake, waiting leads, breach) or by a manager."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.blocks.mrkdwn import escape
 from bot.flows.cards import refresh_card
 from bot.flows.notices import NoticeKind
-from sla.lead import LeadStatus, format_lead_id
+from bot.flows.schedule import reschedule
+from sla.lead import AttemptOutcome, format_lead_id, open_status
 from sla.policy import Policy
 from sla.routing import LeadTraits, RoutingDecision, route
 from storage.models import Assignment, Lead
 from storage.repositories import leads, outbox, reps
+
+WAITING_BATCH = 50
 
 
 def route_lead(
@@ -44,6 +48,26 @@ def route_lead(
     return decision
 
 
+def assign_waiting(session: Session, *, policy: Policy, now: datetime) -> list[Lead]:
+    """Offer free capacity to the leads already waiting, oldest first; returns those placed.
+
+    Runs before a new lead is routed and at the start of every scheduler pass, so a lead that
+    waited is served before one that just arrived. When no rep can take anything (all away or
+    full) it stops after one look at the team instead of routing each waiting lead in vain.
+    """
+    if not any(
+        not s.away and s.open_leads < s.rep.max_open
+        for s in reps.standings(session=session, policy=policy, now=now)
+    ):
+        return []
+    placed = []
+    for lead in leads.waiting(session=session, limit=WAITING_BATCH):
+        if route_lead(session, lead, policy=policy, now=now).assignee is not None:
+            reschedule(session, lead, policy=policy, now=now)
+            placed.append(lead)
+    return placed
+
+
 def hand_over(
     session: Session, lead: Lead, *, to: str, now: datetime, by: str | None, reason: str
 ) -> Assignment:
@@ -52,7 +76,7 @@ def hand_over(
     if previous is not None:
         previous.ended_at = now
         session.add(previous)
-        refresh_card(session, previous, event="ended", now=now)
+        refresh_card(session, previous, now=now)
     assignment = leads.add_assignment(
         session=session,
         assignment=Assignment(
@@ -63,21 +87,28 @@ def hand_over(
             reason=reason,
         ),
     )
+    attempts = leads.attempts_of(session=session, lead_id=lead.id or 0)
     lead.assignee = to
-    if lead.status == LeadStatus.UNASSIGNED:
-        lead.status = LeadStatus.ASSIGNED
+    lead.status = open_status(
+        owned=True,
+        attempts=len(attempts),
+        connected=any(a.outcome == AttemptOutcome.CONNECTED for a in attempts),
+    )
     session.add(lead)
-    refresh_card(session, assignment, event="new", now=now)
+    refresh_card(session, assignment, now=now)
     return assignment
 
 
 def _park_unassigned(session: Session, lead: Lead, *, policy: Policy, now: datetime) -> None:
     """Nobody can take it: keep it, tell the SLA channel once, and retry on every tick."""
-    lead.status = LeadStatus.UNASSIGNED
     lead.assignee = None
+    lead.status = open_status(owned=False, attempts=0, connected=False)
     session.add(lead)
     session.flush()
     if policy.slack.sla_channel:
+        name = escape(lead.name or "Unnamed lead") + (
+            f" ({escape(lead.company)})" if lead.company else ""
+        )
         outbox.enqueue(
             session=session,
             dedupe_key=f"unassigned:{lead.id}",
@@ -86,8 +117,7 @@ def _park_unassigned(session: Session, lead: Lead, *, policy: Policy, now: datet
             now=now,
             lead_id=lead.id,
             text=(
-                f"{format_lead_id(lead.id or 0)} {lead.name or 'Unnamed lead'}"
-                f"{' (' + lead.company + ')' if lead.company else ''} has no owner: "
+                f"{format_lead_id(lead.id or 0)} {name} has no owner: "
                 f"{lead.routing_note}. I'll retry on every tick."
             ),
         )

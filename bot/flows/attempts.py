@@ -11,7 +11,7 @@ from bot.flows.access import lead_for_action
 from bot.flows.cards import refresh_current_card
 from bot.flows.schedule import reschedule
 from sla.cadence import CadenceState, cadence_state
-from sla.lead import AttemptChannel, AttemptOutcome, LeadStatus
+from sla.lead import AttemptChannel, AttemptOutcome, open_status
 from sla.policy import Policy
 from storage.models import Attempt
 from storage.records import LeadRecord
@@ -38,7 +38,7 @@ def log_attempt(
     now: datetime,
 ) -> AttemptLogged:
     lead = lead_for_action(session, reference, actor=actor, policy=policy)
-    attempt = leads.add_attempt(
+    leads.add_attempt(
         session=session,
         attempt=Attempt(
             lead_id=lead.id or 0,
@@ -52,18 +52,20 @@ def log_attempt(
     first = lead.first_contact_at is None
     if first:
         lead.first_contact_at = now
-    if outcome is AttemptOutcome.CONNECTED:
-        lead.status = LeadStatus.CONNECTED
-    elif lead.status in (LeadStatus.ASSIGNED, LeadStatus.UNASSIGNED):
-        lead.status = LeadStatus.WORKING if lead.assignee else lead.status
-    session.add(lead)
-    reschedule(session, lead, policy=policy, now=now)
-    refresh_current_card(session, lead.id or 0, event=f"attempt:{attempt.id}", now=now)
+    session.flush()
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None and record.first_contact_due is not None
     state = cadence_state(
         policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
     )
+    lead.status = open_status(
+        owned=lead.assignee is not None, attempts=state.attempts, connected=state.connected
+    )
+    session.add(lead)
+    reschedule(session, lead, policy=policy, now=now)
+    refresh_current_card(session, lead.id or 0, now=now)
+    record = leads.load_record(session=session, lead_id=lead.id or 0)
+    assert record is not None
     return AttemptLogged(
         record=record, number=len(record.attempts), was_first_contact=first, state=state
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlmodel import Session
@@ -11,15 +12,15 @@ from storage.models import Assignment
 from storage.repositories import leads, outbox
 
 
-def refresh_card(session: Session, assignment: Assignment, *, event: str, now: datetime) -> None:
-    """Owe one post-or-edit of this assignment's card; `event` makes the owing unique.
+def refresh_card(session: Session, assignment: Assignment, *, now: datetime) -> None:
+    """Owe one post-or-edit of this assignment's card (several owed at one instant are one).
 
     The card is rendered when it is sent, from the lead as it is then, so several events due
     together show the latest state and a repeated event is a no-op.
     """
     outbox.enqueue(
         session=session,
-        dedupe_key=f"card:{assignment.id}:{event}",
+        dedupe_key=f"card:{assignment.id}:{uuid.uuid4().hex}",  # interim until one row a card
         kind=NoticeKind.CARD,
         recipient=assignment.assignee,
         now=now,
@@ -28,7 +29,7 @@ def refresh_card(session: Session, assignment: Assignment, *, event: str, now: d
     )
 
 
-def refresh_current_card(session: Session, lead_id: int, *, event: str, now: datetime) -> None:
+def refresh_current_card(session: Session, lead_id: int, *, now: datetime) -> None:
     current = leads.current_assignment(session=session, lead_id=lead_id)
     if current is not None:
-        refresh_card(session, current, event=event, now=now)
+        refresh_card(session, current, now=now)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bot.errors import Refused, UsageError
 from bot.flows.access import lead_for_action
 from bot.flows.cards import refresh_current_card
+from bot.flows.schedule import reschedule
 from sla.cadence import cadence_state
 from sla.lead import LeadStatus
 from sla.policy import Policy
@@ -47,10 +48,9 @@ def close_lead(
             )
     lead.status = status
     lead.closed_at, lead.closed_by, lead.close_reason = now, actor, reason
-    lead.next_check_at = None
     session.add(lead)
-    session.flush()
-    refresh_current_card(session, lead.id or 0, event="closed", now=now)
+    reschedule(session, lead, policy=policy, now=now)  # a deadline missed before closing counts
+    refresh_current_card(session, lead.id or 0, now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None
     return record

@@ -71,8 +71,11 @@ def enqueue_due_digests(session: Session, *, policy: Policy, now: datetime) -> i
     }
     enqueued = 0
     for kind, day in due.items():
-        if day is not None:
-            key = f"digest:{kind}:{_period(kind, day, policy).label}"
+        if day is None:
+            continue
+        key = f"digest:{kind}:{_period(kind, day, policy).label}"
+        # every pass until midnight finds it due: look the key up before computing figures
+        if not outbox.exists(session=session, dedupe_key=key):
             enqueued += enqueue_digest(session, kind, day, policy=policy, now=now, key=key)
     return enqueued
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.flows.assignment import route_lead
+from bot.flows.assignment import assign_waiting, route_lead
 from bot.flows.schedule import reschedule
 from sla.lead import LeadStatus
 from sla.policy import Policy
@@ -51,6 +51,9 @@ def receive_lead(
     if existing is not None:
         return IntakeOutcome(record=_record(session, existing), duplicate=True)
     qualified_at = min(incoming.qualified_at or now, now)
+    qualifies = policy.qualifies(incoming.score)
+    if qualifies:
+        assign_waiting(session, policy=policy, now=now)  # leads already waiting go first
     lead = leads.add(
         session=session,
         lead=Lead(
@@ -65,12 +68,10 @@ def receive_lead(
             fields=incoming.fields,
             received_at=now,
             qualified_at=qualified_at,
-            status=LeadStatus.UNASSIGNED
-            if policy.qualifies(incoming.score)
-            else LeadStatus.UNQUALIFIED,
+            status=LeadStatus.UNASSIGNED if qualifies else LeadStatus.UNQUALIFIED,
         ),
     )
-    if lead.status == LeadStatus.UNASSIGNED:
+    if qualifies:
         lead.window_opened_at = qualified_at
         lead.first_contact_due = policy.calendar.add(qualified_at, policy.sla.first_contact_within)
         route_lead(session, lead, policy=policy, now=now)

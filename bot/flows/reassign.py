@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -12,12 +13,18 @@ from bot.flows.assignment import hand_over
 from bot.flows.schedule import reschedule
 from sla.policy import Policy
 from storage.records import LeadRecord
-from storage.repositories import leads
+from storage.repositories import leads, reps
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    record: LeadRecord
+    cautions: tuple[str, ...]  # a manager may overrule routing, but is told what they overruled
 
 
 def reassign_lead(
     session: Session, reference: str, *, actor: str, to: str, policy: Policy, now: datetime
-) -> LeadRecord:
+) -> Reassigned:
     if not policy.is_manager(actor):
         raise ManagersOnly("reassign leads")
     lead = lead_for_action(session, reference, actor=actor, policy=policy)
@@ -35,4 +42,15 @@ def reassign_lead(
     reschedule(session, lead, policy=policy, now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None
-    return record
+    standing = next(
+        s for s in reps.standings(session=session, policy=policy, now=now) if s.rep.slack_id == to
+    )
+    cautions = []
+    if standing.away:
+        cautions.append(f"<@{to}> is away, so routing would have skipped them")
+    if standing.open_leads > standing.rep.max_open:
+        cautions.append(
+            f"<@{to}> now has {standing.open_leads} open leads, over their capacity of "
+            f"{standing.rep.max_open}"
+        )
+    return Reassigned(record=record, cautions=tuple(cautions))

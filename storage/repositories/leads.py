@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sla.figures import LeadFacts
+from sla.figures import LeadFacts, Stint
 from sla.lead import LeadStatus
 from storage.models import Assignment, Attempt, Breach, Lead, TimerFiring
 from storage.records import AssignmentRecord, AttemptRecord, BreachRecord, LeadRecord
@@ -72,6 +72,21 @@ def claim_due(*, session: Session, now: datetime, limit: int) -> list[Lead]:
         select(Lead)
         .where(col(Lead.next_check_at).is_not(None), col(Lead.next_check_at) <= now)
         .order_by(col(Lead.next_check_at), col(Lead.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(statement).all())
+
+
+def waiting(*, session: Session, limit: int) -> list[Lead]:
+    """Leads waiting for an owner, oldest first (first in, first served), locked for routing.
+
+    Walks the status index, so the cost follows the number waiting, not the number open.
+    """
+    statement = (
+        select(Lead)
+        .where(Lead.status == LeadStatus.UNASSIGNED)
+        .order_by(col(Lead.qualified_at), col(Lead.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -214,24 +229,40 @@ def load_record(*, session: Session, lead_id: int) -> LeadRecord | None:
 
 
 def facts_between(*, session: Session, start: datetime, end: datetime) -> list[LeadFacts]:
-    """Figures' inputs for leads qualified in [start, end): one query with grouped counts."""
-    breaches = select(Breach.lead_id, func.count().label("n")).group_by(Breach.lead_id).subquery()
-    attempts = select(Attempt.lead_id, func.count().label("n")).group_by(Attempt.lead_id).subquery()
-    rows = session.exec(
-        select(Lead, breaches.c.n, attempts.c.n)
-        .outerjoin(breaches, breaches.c.lead_id == Lead.id)
-        .outerjoin(attempts, attempts.c.lead_id == Lead.id)
-        .where(col(Lead.qualified_at) >= start, col(Lead.qualified_at) < end)
-    ).all()
+    """Figures' inputs for leads qualified in [start, end), with the history that credits each
+    fact to its owner: four queries, each reading only the period's leads (by the qualified_at
+    index and the lead_id indexes), however large the tables have grown."""
+    in_period = (col(Lead.qualified_at) >= start, col(Lead.qualified_at) < end)
+    ids = select(Lead.id).where(*in_period)
+    attempts: dict[int, list[datetime]] = {}
+    for lead_id, at in session.exec(
+        select(Attempt.lead_id, Attempt.at).where(col(Attempt.lead_id).in_(ids))
+    ):
+        attempts.setdefault(lead_id, []).append(at)
+    breaches: dict[int, list[tuple[str, str | None]]] = {}
+    for lead_id, kind, assignee in session.exec(
+        select(Breach.lead_id, Breach.kind, Breach.assignee)
+        .where(col(Breach.lead_id).in_(ids))
+        .order_by(col(Breach.deadline))
+    ):
+        breaches.setdefault(lead_id, []).append((kind, assignee))
+    stints: dict[int, list[Stint]] = {}
+    for lead_id, assignee, assigned_at, ended_at in session.exec(
+        select(Assignment.lead_id, Assignment.assignee, Assignment.assigned_at, Assignment.ended_at)
+        .where(col(Assignment.lead_id).in_(ids))
+        .order_by(col(Assignment.id))
+    ):
+        stints.setdefault(lead_id, []).append(Stint(assignee, assigned_at, ended_at))
     return [
         LeadFacts(
             status=LeadStatus(lead.status),
             qualified_at=lead.qualified_at,
             first_contact_due=lead.first_contact_due,
             first_contact_at=lead.first_contact_at,
-            breaches=breach_count or 0,
-            attempts=attempt_count or 0,
             assignee=lead.assignee,
+            attempt_times=tuple(sorted(attempts.get(lead.id or 0, ()))),
+            breaches=tuple(breaches.get(lead.id or 0, ())),
+            stints=tuple(stints.get(lead.id or 0, ())),
         )
-        for lead, breach_count, attempt_count in rows
+        for lead in session.exec(select(Lead).where(*in_period).order_by(col(Lead.id)))
     ]

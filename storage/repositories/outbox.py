@@ -44,6 +44,12 @@ def enqueue(
     )
 
 
+def exists(*, session: Session, dedupe_key: str) -> bool:
+    """True when a message with this key is already owed or sent (a unique-index lookup)."""
+    found = session.exec(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
+    return found.first() is not None
+
+
 def claim_due(*, session: Session, now: datetime, worker: str, limit: int) -> list[Notification]:
     """Take up to `limit` due notifications for this worker, oldest first.
 

@@ -54,9 +54,31 @@ def test_digests_post_once_per_period_on_the_timer(database_url: str) -> None:
         box.tick(local(7, 17, 45))
         daily = [t for t in channel_texts(box) if t.startswith("Daily SLA summary")]
         assert len(daily) == 1
-        assert "2026-12-07: 1 qualified leads, first contact on time 100%" in daily[0]
+        assert "2026-12-07: 1 qualified lead, first contact on time 100%" in daily[0]
         box.tick(local(12, 18, 0))  # Saturday: no daily summary
         assert len([t for t in channel_texts(box) if t.startswith("Daily")]) == 1
+
+
+def test_each_rep_is_credited_with_what_happened_while_the_lead_was_theirs(
+    database_url: str,
+) -> None:
+    with Sandbox(
+        database_url=database_url, policy=parse_policy(POLICY), start=local(7, 8, 50)
+    ) as box:
+        assert box.post_lead({"external_id": "x1", "score": 90}).json()["assignee"] == "U0ALICE"
+        box.clock.set(local(7, 9, 30))
+        box.slash("U0ALICE", "/attempt", "lead-1 call no-answer")  # first contact, on time
+        box.clock.set(local(7, 10, 0))
+        box.slash("U0MGR", "/lead", "reassign lead-1 <@U0BOB|bob>")
+        box.clock.set(local(7, 11, 0))
+        box.slash("U0BOB", "/attempt", "lead-1 email")
+        box.tick(local(7, 17, 30))
+        [daily] = [m for m in box.slack.messages("C0SLA") if m.text.startswith("Daily")]
+        lines = daily.blocks[2]["text"]["text"].splitlines()
+        assert lines == [
+            "<@U0ALICE> · 0 leads · on time 100% · 0 breaches · 1 attempt · 0 converted",
+            "<@U0BOB> · 1 lead · on time — · 0 breaches · 1 attempt · 0 converted",
+        ]
 
 
 @pytest.fixture

@@ -4,7 +4,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sla.calendar import weekday_calendar
-from sla.figures import LeadFacts, day_period, figures, month_period, tally, week_period
+from sla.figures import (
+    LeadFacts,
+    Stint,
+    day_period,
+    figures,
+    month_period,
+    tally,
+    week_period,
+)
 from sla.lead import LeadStatus
 from sla.schedule import daily_due, weekly_due
 
@@ -17,18 +25,24 @@ def fact(
     *,
     at=datetime(2026, 12, 7, 14, tzinfo=UTC),
     contacted=None,
-    breaches=0,
+    breaches=(),
     attempts=0,
     assignee="U1",
+    stints=None,
 ):
+    """A lead qualified at `at`, owned by `assignee` since then unless `stints` say otherwise."""
+    if stints is None:
+        stints = (Stint(assignee, at),) if assignee else ()
+    times = tuple(at + timedelta(minutes=n + 1) for n in range(attempts))
     return LeadFacts(
         status=status,
         qualified_at=at,
         first_contact_due=DUE,
         first_contact_at=contacted,
-        breaches=breaches,
-        attempts=attempts,
         assignee=assignee,
+        attempt_times=times,
+        breaches=tuple(breaches),
+        stints=tuple(stints),
     )
 
 
@@ -52,20 +66,28 @@ def test_week_and_day_periods():
 
 def test_tally_counts_each_side():
     now = DUE + timedelta(hours=1)
+    late = ("first_contact", "U1")
     facts = [
-        fact(LeadStatus.UNQUALIFIED),
+        fact(LeadStatus.UNQUALIFIED, assignee=None),
         fact(contacted=DUE - timedelta(hours=1), attempts=2),  # on time
-        fact(contacted=DUE + timedelta(minutes=1), breaches=1, attempts=1),  # late
-        fact(LeadStatus.ASSIGNED, breaches=1),  # overdue, no contact
+        fact(contacted=DUE + timedelta(minutes=1), breaches=[late], attempts=1),  # late
+        fact(LeadStatus.ASSIGNED, breaches=[late]),  # overdue, no contact: late too
         fact(LeadStatus.REJECTED, contacted=DUE, attempts=1),  # on time at the second
         fact(LeadStatus.CONVERTED, contacted=DUE - timedelta(hours=2), attempts=3),
+        fact(LeadStatus.REJECTED),  # never contacted, but marketing's miss, not sales'
     ]
     t = tally(facts, now=now)
-    assert (t.received, t.qualified, t.rejected, t.accepted) == (6, 5, 1, 4)
-    assert (t.contacted, t.contacted_on_time) == (4, 3)
-    assert t.on_time_rate == 0.75
+    assert (t.received, t.qualified, t.rejected, t.accepted) == (7, 6, 2, 4)
+    assert (t.first_contacts_owed, t.contacted, t.contacted_on_time) == (5, 4, 3)
+    assert t.on_time_rate == 3 / 5
     assert (t.awaiting_overdue, t.breaches, t.attempts) == (1, 2, 7)
     assert (t.converted, t.open) == (1, 3)
+
+
+def test_a_first_contact_breach_is_never_on_time_even_after_a_fresh_window():
+    # reassign_on_breach: the second rep met the new deadline, but the lead's first contact was late
+    second = fact(contacted=DUE - timedelta(minutes=5), breaches=[("first_contact", "U0")])
+    assert tally([second], now=DUE).contacted_on_time == 0
 
 
 def test_figures_only_count_the_period_and_split_by_rep():
@@ -80,7 +102,48 @@ def test_figures_only_count_the_period_and_split_by_rep():
     assert result.target_share == 2 / 150
 
 
-def test_no_contacts_means_no_rate():
+def test_each_fact_is_credited_to_whoever_owned_the_lead_when_it_happened():
+    at = datetime(2026, 12, 7, 14, tzinfo=UTC)  # Mon 09:00 New York
+    handover = at + timedelta(hours=2)
+    lead = LeadFacts(
+        status=LeadStatus.WORKING,
+        qualified_at=at,
+        first_contact_due=DUE,
+        first_contact_at=at + timedelta(minutes=20),  # Alice, on time
+        assignee="UBOB",
+        attempt_times=(at + timedelta(minutes=20), handover + timedelta(minutes=1)),
+        breaches=(("follow_up", "UALICE"),),
+        stints=(Stint("UALICE", at, handover), Stint("UBOB", handover)),
+    )
+    result = figures([lead], month_period(2026, 12, NY), target=150, now=DUE)
+    alice, bob = result.by_rep["UALICE"], result.by_rep["UBOB"]
+    assert (alice.contacted_on_time, alice.attempts, alice.breaches, alice.qualified) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert (bob.contacted_on_time, bob.attempts, bob.breaches, bob.qualified) == (0, 1, 0, 1)
+    assert result.team.attempts == 2 and result.team.breaches == 1
+
+
+def test_a_breach_while_nobody_owned_the_lead_is_the_teams_alone():
+    waiting = fact(
+        LeadStatus.ASSIGNED,
+        assignee="U1",
+        breaches=[("first_contact", None)],
+        stints=[Stint("U1", DUE + timedelta(minutes=30))],
+    )
+    result = figures(
+        [waiting], month_period(2026, 12, NY), target=150, now=DUE + timedelta(hours=1)
+    )
+    assert result.team.breaches == 1
+    assert result.by_rep["U1"].breaches == 0
+    assert result.by_rep["U1"].awaiting_overdue == 1  # U1 must act now, though
+    assert result.by_rep["U1"].first_contacts_owed == 0  # the miss was before their time
+
+
+def test_no_first_contact_owed_means_no_rate():
     assert tally([fact()], now=DUE).on_time_rate is None
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, exc, insert, text
 from sqlalchemy.engine import Engine
 
-from sla.figures import LeadFacts
+from sla.figures import LeadFacts, Stint
 from sla.lead import LeadStatus
 from storage.engine import transaction
 from storage.models import Assignment, Attempt, Breach, Lead
@@ -189,19 +189,37 @@ def test_open_counts_of_an_empty_database_is_empty(engine):
 
 def test_facts_between_reads_leads_qualified_in_the_half_open_period(engine):
     start, end = T0, T0 + timedelta(days=1)
+    hour = timedelta(hours=1)
     before, first, _, at_end = add_leads(
         engine,
         lead_row(qualified_at=start - timedelta(microseconds=1)),
-        lead_row(qualified_at=start, status="working", first_contact_at=start + timedelta(hours=1)),
+        lead_row(qualified_at=start, status="working", first_contact_at=start + hour),
         lead_row(qualified_at=end - timedelta(seconds=1), status="unqualified", assignee=None),
         lead_row(qualified_at=end),
     )
     with transaction(engine) as session:
         for lead_id in (before, first, at_end):
-            session.add(Attempt(lead_id=lead_id, channel="call", at=start, by="U0REP1"))
+            session.add(Attempt(lead_id=lead_id, channel="call", at=start + hour, by="U0REP1"))
         session.add(Attempt(lead_id=first, channel="email", at=start, by="U0REP1"))
-        session.add(Breach(lead_id=first, kind="follow_up", deadline=start, recorded_at=start))
+        session.add(
+            Breach(
+                lead_id=first,
+                kind="follow_up",
+                deadline=start,
+                recorded_at=start,
+                assignee="U0REP2",
+            )
+        )
         session.add(Breach(lead_id=before, kind="first_contact", deadline=start, recorded_at=start))
+        for assignee, since, until in (
+            ("U0REP2", start, start + hour),
+            ("U0REP1", start + hour, None),
+        ):
+            session.add(
+                Assignment(
+                    lead_id=first, assignee=assignee, assigned_at=since, ended_at=until, reason="r"
+                )
+            )
     with transaction(engine) as session:
         facts = leads.facts_between(session=session, start=start, end=end)
     by_status = {f.status: f for f in facts}
@@ -210,13 +228,14 @@ def test_facts_between_reads_leads_qualified_in_the_half_open_period(engine):
         status=LeadStatus.WORKING,
         qualified_at=start,
         first_contact_due=T0 + timedelta(hours=4),
-        first_contact_at=start + timedelta(hours=1),
-        breaches=1,
-        attempts=2,
+        first_contact_at=start + hour,
         assignee="U0REP1",
+        attempt_times=(start, start + hour),
+        breaches=(("follow_up", "U0REP2"),),
+        stints=(Stint("U0REP2", start, start + hour), Stint("U0REP1", start + hour, None)),
     )
     unqualified = by_status[LeadStatus.UNQUALIFIED]
-    assert (unqualified.breaches, unqualified.attempts) == (0, 0)
+    assert (unqualified.breaches, unqualified.attempt_times, unqualified.stints) == ((), (), ())
     assert unqualified.qualified_at.tzinfo is not None
 
 

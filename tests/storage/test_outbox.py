@@ -231,3 +231,15 @@ def test_concurrent_couriers_never_claim_one_row_twice(engine):
         rows = session.exec(select(Notification)).all()
     assert {r.status for r in rows} == {"sending"}
     assert all(r.id in claims[r.claimed_by or ""] for r in rows)  # owner on file = claimer
+
+
+def test_exists_knows_a_key_whatever_became_of_its_message(engine):
+    with transaction(engine) as session:
+        assert not outbox.exists(session=session, dedupe_key="digest:daily:2026-12-07")
+        _enqueue(session, "digest:daily:2026-12-07")
+    [notification_id] = _claim(engine, now=T0)
+    with transaction(engine) as session:
+        row = session.get(Notification, notification_id)
+        outbox.mark_sent(session=session, notification=row, now=T0)
+        assert outbox.exists(session=session, dedupe_key="digest:daily:2026-12-07")
+        assert not outbox.exists(session=session, dedupe_key="digest:daily:2026-12-08")

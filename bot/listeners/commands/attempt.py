@@ -18,8 +18,8 @@ def attempt_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> Non
     args = parsing.words(body.get("text"))
     reference = parsing.lead_ref(args[0] if args else None, ATTEMPT_USAGE)
     channel = parsing.attempt_channel(args[1] if len(args) > 1 else None)
-    outcome, consumed = parsing.maybe_outcome(args[2] if len(args) > 2 else None)
-    note = " ".join(args[2 + int(consumed) :]) or None
+    outcome, used = parsing.maybe_outcome(args[2:])
+    note = parsing.free_text(args[2 + used :])
     actor = body["user_id"]
 
     work = log_attempt_work(

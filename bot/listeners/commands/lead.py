@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.blocks.dates import date_token
 from bot.blocks.lead_card import lead_details, lead_list
+from bot.blocks.mrkdwn import escape
 from bot.blocks.replies import LEAD_HELP
 from bot.errors import UnknownLead
 from bot.flows.access import find_lead
@@ -18,7 +19,7 @@ from bot.listeners.commands import parsing
 from bot.listeners.context import runtime_of
 from bot.listeners.once import Reply, ephemeral, run_once
 from bot.runtime import Runtime
-from sla.lead import LeadStatus
+from sla.lead import LeadStatus, parse_lead_ref
 from storage.repositories import leads
 
 _CLOSE = {
@@ -42,7 +43,7 @@ def lead_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     if verb in _CLOSE:
         usage = f"/lead {verb} LEAD" + (" REASON…" if verb != "convert" else "")
         reference = parsing.lead_ref(args[1] if len(args) > 1 else None, usage)
-        reason = " ".join(args[2:]) or None
+        reason = parsing.free_text(args[2:])
         ack(
             **run_once(
                 runtime,
@@ -61,11 +62,16 @@ def lead_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             )
         )
         return
-    if len(args) == 1:
-        reference = parsing.lead_ref(args[0], "/lead LEAD")
-        ack(**run_once(runtime, body, lambda session: _show(session, runtime, reference)))
-        return
-    raise parsing.UsageError(f"I don't know `/lead {args[0]}`.\n{LEAD_HELP}")
+    if parse_lead_ref(args[0]) is None:
+        raise parsing.UsageError(f"I don't know `/lead {args[0]}`.\n{LEAD_HELP}")
+    if len(args) > 1:
+        raise parsing.UsageError(
+            f"`/lead {args[0]}` shows the lead and takes nothing more. To act on it, put the verb "
+            f"first, e.g. `/lead convert {args[0]}` or `/lead disqualify {args[0]} REASON…`.\n"
+            f"{LEAD_HELP}"
+        )
+    reference = args[0]
+    ack(**run_once(runtime, body, lambda session: _show(session, runtime, reference)))
 
 
 def _show(session: Session, runtime: Runtime, reference: str) -> Reply:
@@ -111,13 +117,16 @@ def _close(
         LeadStatus.REJECTED: "rejected as not qualified (counted on marketing's side)",
         LeadStatus.CONVERTED: "converted :tada:",
     }
-    return ephemeral(f"*{record.id}* {record.display_name} {verdicts[status]}.")
+    return ephemeral(f"*{record.id}* {escape(record.display_name)} {verdicts[status]}.")
 
 
 def _reassign(session: Session, runtime: Runtime, actor: str, reference: str, to: str) -> Reply:
-    record = reassign_lead(
+    done = reassign_lead(
         session, reference, actor=actor, to=to, policy=runtime.policy, now=runtime.clock()
     )
-    due = record.first_contact_due
+    due = done.record.first_contact_due
     keep = f" The deadline stays {date_token(due, runtime.policy.calendar.zone)}." if due else ""
-    return ephemeral(f"*{record.id}* now belongs to <@{to}>; they get a DM.{keep}")
+    text = f"*{done.record.id}* now belongs to <@{to}>; they get a DM.{keep}"
+    if done.cautions:
+        text += "\n:warning: Note: " + "; ".join(done.cautions) + "."
+    return ephemeral(text)

@@ -9,6 +9,7 @@ import difflib
 import re
 from datetime import date
 
+from bot.blocks.mrkdwn import unescape
 from bot.errors import UsageError
 from sla.lead import AttemptChannel, AttemptOutcome, parse_lead_ref
 
@@ -42,15 +43,19 @@ def attempt_channel(word: str | None) -> AttemptChannel:
         raise UsageError(f"`{word}` is not a channel{hint}. Use one of {CHANNELS}.") from None
 
 
-def maybe_outcome(word: str | None) -> tuple[AttemptOutcome | None, bool]:
-    """(outcome, consumed): an exact outcome, none (the word starts the note), or a typo error."""
-    if word is None:
-        return None, False
+def maybe_outcome(rest: list[str]) -> tuple[AttemptOutcome | None, int]:
+    """(outcome, words used) from the words after the channel: an outcome (`no answer` written
+    as two words too), none (the words are the note), or a typo error."""
+    if not rest:
+        return None, 0
+    word = rest[0]
+    if [w.lower() for w in rest[:2]] == ["no", "answer"]:
+        return AttemptOutcome.NO_ANSWER, 2
     normalized = word.lower().replace("_", "-")
     if normalized == "noanswer":
         normalized = "no-answer"
     try:
-        return AttemptOutcome(normalized), True
+        return AttemptOutcome(normalized), 1
     except ValueError:
         close = difflib.get_close_matches(
             normalized, [o.value for o in AttemptOutcome], n=1, cutoff=0.75
@@ -59,7 +64,12 @@ def maybe_outcome(word: str | None) -> tuple[AttemptOutcome | None, bool]:
             raise UsageError(
                 f"`{word}` is not an outcome — did you mean `{close[0]}`? Outcomes: {OUTCOMES}."
             ) from None
-        return None, False
+        return None, 0
+
+
+def free_text(rest: list[str]) -> str | None:
+    """A note or reason as the user typed it (Slack escapes `&`, `<`, `>` in command text)."""
+    return unescape(" ".join(rest)) or None
 
 
 def mention(word: str | None, usage: str) -> str:

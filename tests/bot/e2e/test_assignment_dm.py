@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from bot.ids import ActionId
 from bot.sandbox import Sandbox
 from tests.bot.e2e.conftest import (
+    BREACH,
     CHANNEL,
     MANAGER,
     REPS,
+    alerts,
     card_of,
     date_tokens,
     dm_messages,
@@ -94,3 +97,37 @@ def test_the_email_never_reaches_the_sla_channel(make_box):
     # …while the owners' DMs do show it
     owner = lead(box, "lead-2")["assignee"]
     assert "secret1@example.com" in text_of(card_of(box, owner, "lead-2"))
+
+
+def mrkdwn_of(params: dict) -> list[str]:
+    """The parts of a message Slack reads as mrkdwn: its text and every mrkdwn text object."""
+    found = [str(params.get("text") or "")]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    blocks = params.get("blocks")
+    walk(json.loads(blocks) if isinstance(blocks, str) else blocks)
+    return found
+
+
+def test_what_a_sender_wrote_cannot_ping_a_channel_or_forge_a_link(box: Sandbox):
+    name, company = "<!channel> Dana", "<https://evil.example|Click> & Co"
+    owner = new_lead(box, name=name, company=company)["assignee"]
+    box.tick(local(7, 13, 1))
+    sent = posts(box) + box.slack.calls("chat.update")
+    seen = [text for call in sent for text in mrkdwn_of(call.params)]
+    assert len(sent) >= 4 and not any("<!channel>" in t or "<https://evil" in t for t in seen)
+    [to_channel] = alerts(box, CHANNEL, BREACH)
+    shown = "&lt;!channel&gt; Dana (&lt;https://evil.example|Click&gt; &amp; Co)"
+    assert shown in to_channel.params["text"]
+    assert lead(box, "lead-1")["name"] == name  # stored and served as sent
+    card = card_of(box, owner, "lead-1")
+    assert card.blocks[0]["text"]["text"] == f"lead-1: {name} ({company})"  # plain text header

@@ -11,12 +11,16 @@ from bot.ids import ActionId
 from bot.sandbox import Sandbox
 from bot.slack_standin import RESPONSE_URL
 from tests.bot.e2e.conftest import (
+    MANAGER,
+    REPS,
     card_of,
     date_tokens,
     lead,
+    lead_payload,
     local,
     new_lead,
     other_rep,
+    policy_text,
     reply,
     text_of,
     updates_of,
@@ -86,6 +90,7 @@ def test_second_attempt_counts_and_the_note_may_follow_the_channel(box: Sandbox)
         ("other", "lead-1 call", "belongs to <@"),
         ("owner", "", "Which lead?"),
         ("owner", "lead-1", "Add a channel"),
+        ("owner", "lead-" + "9" * 30 + " call", "not a lead id"),
     ],
 )
 def test_bad_attempts_get_an_ephemeral_explanation_and_change_nothing(
@@ -204,3 +209,41 @@ def test_a_stale_slack_timestamp_is_401(box: Sandbox):
     fresh = box.signed_post(body, "application/x-www-form-urlencoded")
     assert fresh.status == 200
     assert len(lead(box, "lead-1")["attempts"]) == 1
+
+
+def test_text_slack_escaped_is_stored_as_typed_and_shown_safely(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 15))
+    # with should_escape, Slack sends "Q&A call; budget > 10k <3" like this:
+    reply(box.slash(owner, "/attempt", "lead-1 call Q&amp;A call; budget &gt; 10k &lt;3"))
+    assert lead(box, "lead-1")["attempts"][0]["note"] == "Q&A call; budget > 10k <3"
+    card = reply(box.slash(owner, "/lead", "lead-1"))
+    assert "Q&amp;A call; budget &gt; 10k &lt;3" in card
+
+
+def test_no_answer_may_be_written_as_two_words(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    reply(box.slash(owner, "/attempt", "lead-1 call no answer twice"))
+    [attempt] = lead(box, "lead-1")["attempts"]
+    assert (attempt["outcome"], attempt["note"]) == ("no-answer", "twice")
+
+
+def test_an_unqualified_lead_says_so_rather_than_whose_it_is(box: Sandbox):
+    box.post_lead(lead_payload(score=40))
+    for user in (REPS[0], MANAGER):
+        text = reply(box.slash(user, "/attempt", "lead-1 call"))
+        assert "did not qualify (score 40; leads qualify above 65)" in text
+    assert lead(box, "lead-1")["attempts"] == []
+
+
+def test_an_attempt_while_waiting_for_an_owner_makes_it_working_once_assigned(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    for _ in range(3):
+        new_lead(box)
+    assert box.post_lead(lead_payload()).json()["status"] == "unassigned"
+    reply(box.slash(MANAGER, "/attempt", "lead-4 email"))
+    assert lead(box, "lead-4")["status"] == "unassigned"
+    reply(box.slash(MANAGER, "/attempt", "lead-4 call connected"))
+    assert lead(box, "lead-4")["status"] == "unassigned"  # still needs an owner
+    reply(box.slash(MANAGER, "/lead", f"reassign lead-4 <@{REPS[0]}>"))
+    assert lead(box, "lead-4")["status"] == "connected"

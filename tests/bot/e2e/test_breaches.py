@@ -156,3 +156,56 @@ def test_reassign_on_breach_hands_the_lead_on_with_a_fresh_window(make_box):
     assert updates_of(box, old_card)
     assert "lead-1" in text_of(card_of(box, body["assignee"], "lead-1"))
     assert other_rep(first_owner)  # the new owner is another configured rep
+
+
+def test_a_late_attempt_between_two_passes_still_leaves_its_breach(box: Sandbox):
+    owner = new_lead(box, name="Mia Chen")["assignee"]  # due 13:00
+    box.tick(local(7, 12, 59))
+    box.clock.set(local(7, 13, 10))  # no pass ran between the deadline and the attempt
+    assert "First contact missed" in reply(box.slash(owner, "/attempt", "lead-1 call"))
+    box.tick(local(7, 13, 11))
+    [breach] = lead(box, "lead-1")["breaches"]
+    assert (breach["kind"], breach["at"], breach["assignee"]) == (
+        "first_contact",
+        "2026-12-07T18:00:00Z",
+        owner,
+    )
+    [to_channel] = alerts(box, CHANNEL, BREACH)
+    assert (
+        "made" in to_channel.params["text"]
+        and "10m business time late" in to_channel.params["text"]
+    )
+    [to_rep] = alerts(box, owner, BREACH)
+    assert "/attempt" not in to_rep.params["text"]  # done already: nothing to ask
+    box.tick(local(7, 13, 30))
+    assert len(lead(box, "lead-1")["breaches"]) == 1
+
+
+def test_a_lead_closed_past_its_deadline_between_passes_keeps_its_breach(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 13, 30))
+    reply(box.slash(owner, "/lead", "convert lead-1"))
+    box.tick(local(7, 13, 31))
+    assert [b["kind"] for b in lead(box, "lead-1")["breaches"]] == ["first_contact"]
+    [to_channel] = alerts(box, CHANNEL, BREACH)
+    assert "closed as converted" in to_channel.params["text"]
+
+
+def test_a_late_pass_sends_one_nudge_not_one_per_rule(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.tick(local(7, 12, 50))  # both the 50% (11:00) and the 15m (12:45) reminders are due
+    [nudge] = alerts(box, owner, NUDGE)
+    assert nudge.params["text"].count("lead-1") == 1
+    assert "10m business time left" in nudge.params["text"]
+
+
+def test_reassign_on_breach_tells_everyone_where_the_lead_went(make_box):
+    box: Sandbox = make_box(policy_text(reassign_on_breach=True))
+    first_owner = new_lead(box)["assignee"]
+    box.tick(local(7, 13, 1))
+    successor = lead(box, "lead-1")["assignee"]
+    [to_old] = alerts(box, first_owner, BREACH)
+    assert f"It has moved to <@{successor}>" in to_old.params["text"]
+    assert "/attempt" not in to_old.params["text"]
+    [to_channel] = alerts(box, CHANNEL, BREACH)
+    assert f"handed to <@{successor}> with a fresh 4h 00m window" in to_channel.params["text"]

@@ -80,7 +80,7 @@ def test_digest_posts_the_summary_to_the_sla_channel(box: Sandbox, operator_env,
     assert main(["digest", "daily", "--now", "2026-12-07T22:00:00Z"]) == 0
     assert "daily digest posted to C0SLA (1 sent)" in capsys.readouterr().out
     [summary] = [m for m in box.slack.messages(CHANNEL) if m.text.startswith("Daily SLA summary")]
-    assert "1 qualified leads" in summary.text
+    assert "1 qualified lead," in summary.text
 
 
 def test_tick_refuses_a_time_without_offset(operator_env, capsys):

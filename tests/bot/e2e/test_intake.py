@@ -43,6 +43,23 @@ def test_bearer_auth_creates_an_assigned_lead(box: Sandbox):
     assert body["first_contact_due"] == "2026-12-07T18:00:00Z"
 
 
+def test_the_auth_scheme_and_the_signature_hex_ignore_case(box: Sandbox):
+    headers = {"Authorization": f"bearer {box.intake_secret}", "Content-Type": "application/json"}
+    body = json.dumps(lead_payload()).encode()
+    assert box.request("POST", "/leads", body, headers).status == 201
+    body = json.dumps(lead_payload()).encode()
+    ts = str(int(box.clock().timestamp()))
+    upper = intake_signature(box.intake_secret, ts, body).upper().replace("V1=", "v1=")
+    signed = {"X-Leadclock-Timestamp": ts, "X-Leadclock-Signature": upper}
+    assert box.request("POST", "/leads", body, signed).status == 201
+
+
+def test_a_whole_score_comes_back_whole(box: Sandbox):
+    assert new_lead(box, score=80)["score"] == 80
+    assert isinstance(lead(box, "lead-1")["score"], int)
+    assert new_lead(box, score=80.5)["score"] == 80.5
+
+
 def test_hmac_auth_with_a_fresh_signature_is_accepted(box: Sandbox):
     body = json.dumps(lead_payload()).encode()
     answer = signed_intake(box, body, age=timedelta(minutes=4, seconds=50))
@@ -163,6 +180,15 @@ def test_repeated_external_id_returns_the_same_lead_and_sends_no_second_dm(box: 
         ),
         (json.dumps({"external_id": "x", "score": 80, "fields": [1]}).encode(), "fields"),
         (json.dumps({"external_id": "x", "score": 80, "fields": "a=b"}).encode(), "fields"),
+        (b'{"external_id": "x", "score": ' + b"9" * 400 + b"}", "finite"),
+        (b'{"external_id": "x", "score": NaN}', "finite"),
+        (
+            b'{"external_id": "x", "score": 80, "fields": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}",
+            "nested too deeply",
+        ),
     ],
 )
 def test_malformed_input_is_400_with_a_json_error_and_stores_nothing(box: Sandbox, body, mentions):
@@ -234,7 +260,9 @@ def test_get_lead_accepts_every_id_form(box: Sandbox, reference: str):
     assert lead(box, reference)["id"] == "lead-1"
 
 
-@pytest.mark.parametrize("reference", ["lead-99", "99", "nonsense"])
+@pytest.mark.parametrize(
+    "reference", ["lead-99", "99", "nonsense", "lead-" + "9" * 30, "lead-%EF%BC%91"]
+)
 def test_get_unknown_lead_is_404(box: Sandbox, reference: str):
     new_lead(box)
     answer = box.get_lead(reference)

@@ -16,6 +16,7 @@ from tests.bot.e2e.conftest import (
     local,
     new_lead,
     other_rep,
+    policy_text,
     reply,
     text_of,
     updates_of,
@@ -165,3 +166,29 @@ def test_help_and_unknown_verbs(box: Sandbox):
     assert "/lead reassign" in reply(box.slash(ALICE, "/lead", "help"))
     assert "/lead reassign" in reply(box.slash(ALICE, "/lead", ""))
     assert "I don't know `/lead frobnicate`" in reply(box.slash(ALICE, "/lead", "frobnicate x"))
+    text = reply(box.slash(ALICE, "/lead", "lead-1 convert"))
+    assert "`/lead lead-1` shows the lead and takes nothing more" in text
+    assert "`/lead convert lead-1`" in text
+
+
+def test_a_manager_may_overrule_capacity_and_absence_but_is_told(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    owners = [new_lead(box)["assignee"] for _ in range(2)]
+    target = owners[1]
+    reply(box.slash(target, "/sla", "away"))
+    text = reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{target}>"))
+    assert f"now belongs to <@{target}>" in text
+    assert f"<@{target}> is away" in text
+    assert f"<@{target}> now has 2 open leads, over their capacity of 1" in text
+    plain = reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{owners[0]}>"))
+    assert "Note:" not in plain
+
+
+def test_the_card_tells_every_owner_and_why(box: Sandbox):
+    old = new_lead(box)["assignee"]
+    new = other_rep(old)
+    box.clock.set(local(7, 10, 0))
+    reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{new}>"))
+    text = reply(box.slash(new, "/lead", "lead-1"))
+    assert f"<@{old}> — round_robin picked <@{old}> (next in turn)" in text
+    assert f"<@{new}> — Reassigned by <@{MANAGER}> from <@{old}>" in text

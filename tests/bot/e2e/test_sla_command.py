@@ -33,7 +33,7 @@ def test_status_shows_both_sides(box: Sandbox):
     assert "2 accepted of 150 monthly target" in text  # marketing's side
     assert "3 received in all" in text
     assert "first contact on time 100% (1 of 1)" in text  # sales' side
-    assert "1 attempts" in text
+    assert "1 attempt ·" in text
     assert f"<@{owner}> 1/30 open" in text
     assert reply(box.slash(ALICE, "/sla", "status")) == text
 

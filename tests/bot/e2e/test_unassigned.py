@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.sandbox import Sandbox
 from tests.bot.e2e.conftest import (
     BOB,
+    BREACH,
     CHANNEL,
+    MANAGER,
     REPS,
     UNASSIGNED,
     alerts,
@@ -16,6 +18,7 @@ from tests.bot.e2e.conftest import (
     local,
     policy_text,
     reply,
+    text_of,
 )
 
 
@@ -81,3 +84,44 @@ def test_when_everyone_is_away_the_lead_waits_until_someone_is_back(box: Sandbox
     assert body["assignee"] == BOB and body["status"] == "assigned"
     assert len(dm_posts(box, BOB)) == 1
     assert len(alerts(box, CHANNEL, UNASSIGNED)) == 1
+
+
+def test_a_lead_that_waited_past_its_deadline_is_the_teams_breach_not_the_next_reps(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    for _ in range(3):
+        post(box)
+    post(box)  # lead-4 waits; due 13:00 like the rest
+    for n in (1, 2, 3):  # everyone works their lead in time, so nobody frees up by closing
+        owner = lead(box, f"lead-{n}")["assignee"]
+        box.clock.set(local(7, 9, n))
+        reply(box.slash(owner, "/attempt", f"lead-{n} call"))
+    box.tick(local(7, 13, 1))
+    [breach] = lead(box, "lead-4")["breaches"]
+    assert breach["kind"] == "first_contact" and breach["assignee"] is None
+    [to_channel] = alerts(box, CHANNEL, BREACH)
+    assert "lead-4" in to_channel.params["text"]
+    assert "no owner: nobody could take it in time" in to_channel.params["text"]
+    assert alerts(box, MANAGER, BREACH)
+
+    freed = lead(box, "lead-1")["assignee"]
+    box.clock.set(local(7, 14, 0))
+    reply(box.slash(freed, "/lead", "convert lead-1"))
+    box.tick(local(7, 14, 1))
+    body = lead(box, "lead-4")
+    assert body["assignee"] == freed
+    assert [b["assignee"] for b in body["breaches"]] == [None]  # still nobody's
+    assert alerts(box, freed, BREACH) == []
+    assert "overdue" in text_of(card_of(box, freed, "lead-4"))
+
+
+def test_waiting_leads_are_served_before_new_ones(make_box):
+    box: Sandbox = make_box(policy_text(max_open=1))
+    for _ in range(3):
+        post(box)
+    assert post(box)["status"] == "unassigned"  # lead-4
+    freed = lead(box, "lead-1")["assignee"]
+    reply(box.slash(freed, "/lead", "convert lead-1"))
+    newcomer = post(box)  # lead-5 arrives before any pass: lead-4 gets the free place
+    assert newcomer["status"] == "unassigned"
+    assert lead(box, "lead-4")["assignee"] == freed
+    assert card_of(box, freed, "lead-4")
