@@ -4,6 +4,10 @@ The contract's rules, in one place so `/attempt`, `/lead disqualify`, the lead c
 agree: first contact is the earliest logged attempt of any kind and is met when it happened at or
 before its deadline; after each attempt the next is due within `follow_up_within` business time,
 until `min_attempts` are logged or someone connected; a lead may be disqualified only then.
+
+Instants are compared in UTC, and come back in UTC: Python orders two datetimes of the same zone
+by their wall clock and ignores `fold`, so in a fall-back hour 01:10 EST (the second 01:10) would
+sort before 01:30 EDT, which happened forty minutes earlier.
 """
 
 from __future__ import annotations
@@ -74,12 +78,13 @@ def cadence_state(
     attempts: Sequence[AttemptFact],
 ) -> CadenceState:
     """Summarize the attempts of one lead against the SLA terms (order of `attempts` is free)."""
-    times = sorted(a.at for a in attempts)
+    due = first_contact_due.astimezone(UTC)
+    times = sorted(a.at.astimezone(UTC) for a in attempts)
     connected = any(a.outcome is AttemptOutcome.CONNECTED for a in attempts)
     first = times[0] if times else None
     last = times[-1] if times else None
     if last is None:
-        next_due: datetime | None = first_contact_due
+        next_due: datetime | None = due
     elif len(times) < terms.min_attempts and not connected:
         next_due = calendar.add(last, terms.follow_up_within)
     else:
@@ -88,9 +93,9 @@ def cadence_state(
         attempts=len(times),
         min_attempts=terms.min_attempts,
         connected=connected,
-        first_contact_due=first_contact_due,
+        first_contact_due=due,
         first_contact_at=first,
-        first_contact_met=None if first is None else first <= first_contact_due,
+        first_contact_met=None if first is None else first <= due,
         last_attempt_at=last,
         next_due=next_due,
     )

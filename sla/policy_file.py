@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.calendar import BusinessCalendar, CalendarError, DailyRange, parse_ranges
-from sla.durations import parse_duration
+from sla.durations import DurationTooLongError, parse_duration
 from sla.policy import Policy, PolicyError, ReminderRule, SlackSettings, SlaTerms
 from sla.routing import RepConfig, RoutingStrategy
 
@@ -32,6 +33,15 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _SHARE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
+
+MAX_BUSINESS_DURATION = timedelta(hours=1000)
+"""The longest window (and reminder time left) a policy may state: 25 weeks of 40 business hours.
+
+Anything longer is taken for a typo, such as a digit too many, rather than a real SLA; and a
+deadline that far out would make every business-time calculation walk years of calendar, or run
+past the last date Python can represent.
+"""
+_LONGEST = f"{MAX_BUSINESS_DURATION // timedelta(hours=1)}h"
 
 _EXAMPLE = """
 [sla]
@@ -92,9 +102,9 @@ def parse_policy(text: str, source: str = "leadclock.toml") -> Policy:
         given = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PolicyError(f"{source}: is not valid TOML: {err}") from err
-    for name in given:
+    for name, value in given.items():
         if name not in _KEYS:
-            raise PolicyError(f"{source}: unknown section [{name}]{_suggest(name, _KEYS)}")
+            raise PolicyError(f"{source}: {_unknown_top_level(name, value)}")
 
     def section(name: str) -> _Table:
         table = given.get(name, {})
@@ -134,9 +144,12 @@ class _Table:
         return value
 
     def number(self, key: str) -> float:
+        """A number; TOML's nan and inf are refused, as no score compares sensibly with them."""
         value = self.values[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.wrong(key, "a number")
+        if not math.isfinite(value):
+            raise self.wrong(key, "a finite number")
         return float(value)
 
     def flag(self, key: str) -> bool:
@@ -162,12 +175,26 @@ class _Table:
     def duration(self, key: str) -> timedelta:
         expected = 'a business duration like "4h", "90m" or "1h30m"'
         try:
-            length = parse_duration(self.text(key, expected))
+            length = _business_duration(self.text(key, expected))
         except ValueError:
             raise self.wrong(key, expected) from None
         if not length:
             raise self.wrong(key, "longer than zero")
+        if length > MAX_BUSINESS_DURATION:
+            raise self.wrong(key, f"at most {_LONGEST} of business time")
         return length
+
+
+def _business_duration(text: str) -> timedelta:
+    """`parse_duration`, but a duration too long for a timedelta comes back as the longest one.
+
+    Such a value is over `MAX_BUSINESS_DURATION` too, so it is reported as too long, which it is,
+    rather than as not being a duration at all.
+    """
+    try:
+        return parse_duration(text)
+    except DurationTooLongError:
+        return timedelta.max
 
 
 def _sla_terms(t: _Table) -> SlaTerms:
@@ -192,6 +219,8 @@ def _reminders(t: _Table) -> tuple[ReminderRule, ...]:
                 f'entry "{item}" must be a share of the window like "50%" (more than 0%, '
                 'less than 100%) or the time left like "15m"',
             )
+        if rule.before is not None and rule.before > MAX_BUSINESS_DURATION:
+            raise t.error("reminders", f'entry "{item}" must be a time left of at most {_LONGEST}')
         if rule in rules:
             raise t.error("reminders", f'lists "{item}" twice')
         rules.append(rule)
@@ -204,7 +233,7 @@ def _reminder(item: str) -> ReminderRule | None:
         percent = float(share.group(1))
         return ReminderRule(share=percent / 100) if 0 < percent < 100 else None
     try:
-        before = parse_duration(item)
+        before = _business_duration(item)
     except ValueError:
         return None
     return ReminderRule(before=before) if before else None
@@ -341,6 +370,27 @@ def _weekly(t: _Table) -> tuple[int, time]:
     return DAYS.index(day), _time_of_day(t, "weekly_digest_at", parts[1])
 
 
+def _unknown_top_level(name: str, value: object) -> str:
+    """The problem with a top-level name that is no section: a misspelt one, or a stray key.
+
+    A key written above every section header lands at the top level, where TOML reads it as a
+    name of its own; calling it an unknown section would send the reader looking for a typo.
+    """
+    if isinstance(value, dict) or (
+        isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+    ):
+        return f"unknown section [{name}]{_suggest(name, _KEYS)}"
+    homes = [_header(section) for section, keys in _KEYS.items() if name in keys]
+    if homes:
+        return f"unknown top-level key {name}; it belongs in the {' or '.join(homes)} section"
+    headers = ", ".join(_header(section) for section in _KEYS)
+    return f"unknown top-level key {name}; keys belong in a section: {headers}"
+
+
+def _header(section: str) -> str:
+    return f"[[{section}]]" if section == "reps" else f"[{section}]"
+
+
 def _reject_unknown(source: str, where: str, table: dict[str, Any], known: frozenset[str]) -> None:
     for key in table:
         if key not in known:
@@ -357,7 +407,9 @@ def _is_user_id(text: str) -> bool:
 
 
 def _shown(value: object) -> str:
-    """A value much as TOML writes it ("five", true, [1, 2]), so messages quote the user."""
+    """A value much as TOML writes it ("five", true, [1, 2], nan), so messages quote the user."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # nan, inf, -inf: TOML's spelling, where JSON would say NaN, Infinity
     return json.dumps(value, default=str, ensure_ascii=False)
 
 

@@ -10,7 +10,11 @@ No burst after absence: a rep skipped because they are away or at capacity loses
 miss. Their turn advances exactly as if they had been served whenever their turn came up while
 they could not take leads, so on return they slot back into the rotation instead of collecting
 the backlog of turns they "saved". The same idea places a rep with no stored turn (new to the
-team) level with the current front rather than at 0.0, which would hand them a run of leads.
+team) level with the current front rather than at 0.0, which would hand them a run of leads. The
+front is the lowest stored turn of every configured rep, not just of those who can take this lead:
+a new rep's first lead may be one only they cover, or arrive while the rest of the team is away or
+full, and a front taken from that narrower field (0.0 when it is empty) would still hand them a
+run once the whole team competes again.
 
 Region/segment rules come from the contract: a lead with a region goes only to reps whose
 `regions` list it, and all reps are considered when none does; segment narrows the result the
@@ -127,7 +131,7 @@ def route(
     if not eligible:
         return RoutingDecision(None, strategy, skips, rule)
 
-    front = min((s.turn for _, s in eligible if s.turn is not None), default=0.0)
+    front = min((s.turn for s in standings if s.turn is not None), default=0.0)
     turns = {i: front if s.turn is None else s.turn for i, s in pool}
     if strategy is RoutingStrategy.LEAST_LOADED:
         w_index, winner = min(eligible, key=lambda e: (e[1].open_leads, turns[e[0]], e[0]))

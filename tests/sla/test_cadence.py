@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sla.cadence import AttemptFact, cadence_state, utc_text
 from sla.lead import AttemptChannel, AttemptOutcome
@@ -15,6 +16,7 @@ from sla.policy_file import DEFAULT_POLICY
 TERMS = DEFAULT_POLICY.sla  # 5 attempts, 8h follow-up
 CAL = DEFAULT_POLICY.calendar
 DUE = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)  # Mon 11:00 New York
+NY = ZoneInfo("America/New_York")
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -62,6 +64,30 @@ def test_first_contact_is_the_earliest_attempt_of_any_kind_in_any_order():
     assert state.last_attempt_at == utc(7, 18)
     # Mon 13:00 New York + 8h -> 4h Monday, 4h Tuesday -> Tue 13:00 New York.
     assert state.next_due == utc(8, 18)
+
+
+def test_attempts_in_a_fall_back_hour_are_ordered_by_instant_not_wall_clock():
+    # 2026-11-01 New York: 01:00-02:00 happens twice, first as EDT (UTC-4), then as EST (UTC-5).
+    edt_0130 = datetime(2026, 11, 1, 1, 30, tzinfo=NY)  # 05:30 UTC
+    est_0110 = datetime(2026, 11, 1, 1, 10, tzinfo=NY, fold=1)  # 06:10 UTC, 40 minutes later
+    due = datetime(2026, 11, 1, 1, 5, tzinfo=NY, fold=1)  # 06:05 UTC: after the first attempt
+    state = cadence_state(TERMS, CAL, due, [call(edt_0130), call(est_0110)])
+    assert state.first_contact_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert state.last_attempt_at == datetime(2026, 11, 1, 6, 10, tzinfo=UTC)
+    assert state.first_contact_met is True
+    assert state.first_contact_due == datetime(2026, 11, 1, 6, 5, tzinfo=UTC)
+    assert all(
+        t.tzinfo is UTC
+        for t in (state.first_contact_at, state.last_attempt_at, state.first_contact_due)
+    )
+    # Sunday is closed: 8h of business time from the last attempt is Mon 09:00-17:00 EST.
+    assert state.next_due == datetime(2026, 11, 2, 22, 0, tzinfo=UTC)
+
+
+def test_a_due_given_in_local_time_comes_back_in_utc():
+    state = cadence_state(TERMS, CAL, DUE.astimezone(NY), [])
+    assert state.first_contact_due == DUE and state.first_contact_due.tzinfo is UTC
+    assert state.next_due == DUE and state.next_due.tzinfo is UTC
 
 
 def test_refusal_counts_attempts_and_uses_the_given_formatter():

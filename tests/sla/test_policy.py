@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from sla.calendar import DailyRange
+from sla.durations import parse_duration
 from sla.policy import PolicyError, ReminderRule
-from sla.policy_file import DEFAULT_POLICY, load_policy, parse_policy
+from sla.policy_file import DEFAULT_POLICY, MAX_BUSINESS_DURATION, load_policy, parse_policy
 from sla.routing import RepConfig, RoutingStrategy
 
 CONTRACT_EXAMPLE = """
@@ -143,6 +144,20 @@ def test_reminder_rules_and_their_text():
         ReminderRule()
 
 
+def test_durations_up_to_the_cap_load():
+    assert MAX_BUSINESS_DURATION == timedelta(hours=1000)
+    policy = parse_policy('[sla]\nfirst_contact_within = "1000h"\nreminders = ["999h59m59s"]\n')
+    assert policy.sla.first_contact_within == MAX_BUSINESS_DURATION
+    assert policy.sla.reminders == (ReminderRule(before=timedelta(hours=1000, seconds=-1)),)
+
+
+def test_parse_duration_refuses_a_duration_too_long_to_represent_with_a_value_error():
+    assert parse_duration("23999999999h") == timedelta(hours=23_999_999_999)
+    for text in ("99999999999999h", "99999999999999999999m", "9" * 5000 + "s"):
+        with pytest.raises(ValueError, match="is too long to be a duration"):
+            parse_duration(text)
+
+
 def test_empty_sla_channel_means_none():
     assert parse_policy('[slack]\nsla_channel = ""\n').slack.sla_channel is None
 
@@ -176,6 +191,12 @@ def test_weekly_digest_day_and_time():
             'leadclock.toml: [sla].qualify_score_above must be a number (got "high")',
         ),
         (
+            "[sla]\nqualify_score_above = nan",
+            "leadclock.toml: [sla].qualify_score_above must be a finite number (got nan)",
+        ),
+        ("[sla]\nqualify_score_above = inf", "must be a finite number (got inf)"),
+        ("[sla]\nqualify_score_above = -inf", "must be a finite number (got -inf)"),
+        (
             '[sla]\nreassign_on_breach = "yes"',
             'leadclock.toml: [sla].reassign_on_breach must be true or false (got "yes")',
         ),
@@ -187,6 +208,19 @@ def test_weekly_digest_day_and_time():
             '[sla]\nfollow_up_within = "a day"',
             'leadclock.toml: [sla].follow_up_within must be a business duration like "4h", "90m" '
             'or "1h30m" (got "a day")',
+        ),
+        (
+            '[sla]\nfirst_contact_within = "99999999999999h"',
+            "leadclock.toml: [sla].first_contact_within must be at most 1000h of business time "
+            '(got "99999999999999h")',
+        ),
+        (
+            '[sla]\nfollow_up_within = "99999999999999h"',
+            "leadclock.toml: [sla].follow_up_within must be at most 1000h of business time",
+        ),
+        (
+            '[sla]\nfollow_up_within = "1000h1s"',
+            '[sla].follow_up_within must be at most 1000h of business time (got "1000h1s")',
         ),
         (
             "[sla]\nfollow_up_within = 8",
@@ -201,6 +235,12 @@ def test_weekly_digest_day_and_time():
         ('[sla]\nreminders = ["0%"]', '[sla].reminders entry "0%" must be'),
         ('[sla]\nreminders = ["0m"]', '[sla].reminders entry "0m" must be'),
         ('[sla]\nreminders = ["soon"]', '[sla].reminders entry "soon" must be'),
+        (
+            '[sla]\nreminders = ["99999999999999999h"]',
+            'leadclock.toml: [sla].reminders entry "99999999999999999h" must be a time left of at '
+            "most 1000h",
+        ),
+        ('[sla]\nreminders = ["1001h"]', '[sla].reminders entry "1001h" must be a time left of'),
         ('[sla]\nreminders = ["15m", "15m"]', 'leadclock.toml: [sla].reminders lists "15m" twice'),
         (
             "[sla]\nreminders = [50]",
@@ -300,6 +340,23 @@ def test_weekly_digest_day_and_time():
         (
             "[slak]\nsla_channel = 'C1'",
             "leadclock.toml: unknown section [slak] (did you mean slack?)",
+        ),
+        (
+            '[[slak]]\nsla_channel = "C1"',
+            "leadclock.toml: unknown section [slak] (did you mean slack?)",
+        ),
+        (
+            'timezone = "UTC"\n[sla]\nmin_attempts = 5',
+            "leadclock.toml: unknown top-level key timezone; it belongs in the [hours] section",
+        ),
+        (
+            'slack_id = "U1"',
+            "leadclock.toml: unknown top-level key slack_id; it belongs in the [[reps]] section",
+        ),
+        (
+            "attempts = 5",
+            "leadclock.toml: unknown top-level key attempts; keys belong in a section: [sla], "
+            "[hours], [routing], [[reps]], [slack]",
         ),
         ("sla = 5", "leadclock.toml: [sla] must be a table (got 5)"),
         ("[sla\nmin_attempts = 5", "leadclock.toml: is not valid TOML: "),

@@ -230,6 +230,47 @@ def test_new_rep_gets_no_burst():
     assert counts == {"U1": 10, "U2": 10, "U3": 10}
 
 
+def assert_level_throughout(picks: Sequence[str | None], ids: Sequence[str]) -> None:
+    """No rep ever gets more than one lead ahead of another, at every point of the sequence."""
+    counts = Counter({i: 0 for i in ids})
+    for n, pick in enumerate(picks, start=1):
+        counts[pick] += 1
+        assert max(counts.values()) - min(counts.values()) <= 1, picks[:n]
+
+
+def seasoned_team_and_new_emea_rep(strategy: RoutingStrategy) -> Team:
+    """UA and UB are well into the rotation; UN is new (no stored turn) and alone covers EMEA."""
+    new_rep = RepConfig("UN", max_open=10**6, regions=frozenset({"EMEA"}))
+    team = Team([*reps("UA", "UB"), new_rep], strategy)
+    team.turns.update({"UA": 100.0, "UB": 100.5})
+    return team
+
+
+@pytest.mark.parametrize("strategy", [RR, WEIGHTED])
+def test_new_rep_whose_first_lead_only_they_cover_joins_level_with_the_whole_team(strategy):
+    team = seasoned_team_and_new_emea_rep(strategy)
+    picks = [team.assign(LeadTraits(region="EMEA")).assignee]
+    picks += [team.assign().assignee for _ in range(11)]
+    assert picks[0] == "UN"
+    assert_level_throughout(picks, ["UA", "UB", "UN"])
+
+
+@pytest.mark.parametrize("strategy", [RR, WEIGHTED])
+@pytest.mark.parametrize("unavailable", ["away", "full"])
+def test_new_rep_whose_first_lead_comes_while_the_team_is_out_gets_no_burst(strategy, unavailable):
+    team = seasoned_team_and_new_emea_rep(strategy)
+    if unavailable == "away":
+        team.away = {"UA", "UB"}
+    else:
+        team.open.update({"UA": 10**6, "UB": 10**6})
+    picks = [team.assign().assignee]
+    team.away.clear()
+    team.open.update({"UA": 0, "UB": 0})
+    picks += [team.assign().assignee for _ in range(11)]
+    assert picks[0] == "UN"
+    assert_level_throughout(picks, ["UA", "UB", "UN"])
+
+
 @pytest.mark.parametrize("strategy", [RR, WEIGHTED])
 def test_rep_back_from_away_gets_no_burst(strategy):
     team = Team(reps("U1", "U2", "U3"), strategy)
