@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sla.calendar import BusinessCalendar, CalendarError, DailyRange, parse_ranges
 from sla.durations import DurationTooLongError, parse_duration
 from sla.policy import Policy, PolicyError, ReminderRule, SlackSettings, SlaTerms
+from sla.policy_example import CONTRACT_EXAMPLE
 from sla.routing import RepConfig, RoutingStrategy
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -43,44 +44,7 @@ past the last date Python can represent.
 """
 _LONGEST = f"{MAX_BUSINESS_DURATION // timedelta(hours=1)}h"
 
-_EXAMPLE = """
-[sla]
-qualify_score_above = 65
-first_contact_within = "4h"
-min_attempts = 5
-follow_up_within = "8h"
-monthly_qualified_target = 150
-reminders = ["50%", "15m"]
-reassign_on_breach = false
-
-[hours]
-timezone = "America/New_York"
-mon = "09:00-17:00"
-tue = "09:00-17:00"
-wed = "09:00-17:00"
-thu = "09:00-17:00"
-fri = "09:00-17:00"
-holidays = ["2026-12-25"]
-
-[routing]
-strategy = "round_robin"
-
-[[reps]]
-slack_id = "U0123ABCD"
-weight = 1
-max_open = 30
-regions = ["EMEA"]
-segments = ["enterprise"]
-
-[slack]
-sla_channel = "C0SLA"
-managers = ["U0MGR"]
-daily_summary_at = "17:30"
-weekly_digest_at = "mon 09:00"
-"""
-"""The contract's example file: the built-in default for every key left out."""
-
-_DEFAULTS: dict[str, Any] = tomllib.loads(_EXAMPLE)
+_DEFAULTS: dict[str, Any] = tomllib.loads(CONTRACT_EXAMPLE)
 _KEYS = {name: frozenset(t[0] if name == "reps" else t) for name, t in _DEFAULTS.items()}
 _KEYS["hours"] |= {"holiday_country", *DAYS}
 
