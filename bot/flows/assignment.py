@@ -52,16 +52,18 @@ def assign_waiting(session: Session, *, policy: Policy, now: datetime) -> list[L
     """Offer free capacity to the leads already waiting, oldest first; returns those placed.
 
     Runs before a new lead is routed and at the start of every scheduler pass, so a lead that
-    waited is served before one that just arrived. When no rep can take anything (all away or
-    full) it stops after one look at the team instead of routing each waiting lead in vain.
+    waited is served before one that just arrived. With nobody waiting it costs one index probe;
+    when no rep can take anything (all away or full) it stops after one look at the team instead
+    of routing each waiting lead in vain.
     """
-    if not any(
+    waiting = leads.waiting(session=session, limit=WAITING_BATCH)
+    if not waiting or not any(
         not s.away and s.open_leads < s.rep.max_open
         for s in reps.standings(session=session, policy=policy, now=now)
     ):
         return []
     placed = []
-    for lead in leads.waiting(session=session, limit=WAITING_BATCH):
+    for lead in waiting:
         if route_lead(session, lead, policy=policy, now=now).assignee is not None:
             reschedule(session, lead, policy=policy, now=now)
             placed.append(lead)

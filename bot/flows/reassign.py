@@ -43,7 +43,9 @@ def reassign_lead(
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None
     standing = next(
-        s for s in reps.standings(session=session, policy=policy, now=now) if s.rep.slack_id == to
+        s
+        for s in reps.standings(session=session, policy=policy, now=now, exact=True)
+        if s.rep.slack_id == to
     )
     cautions = []
     if standing.away:

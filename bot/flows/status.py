@@ -19,4 +19,4 @@ def current_figures(
     period = month_period(local.year, local.month, policy.calendar.zone)
     facts = leads.facts_between(session=session, start=period.start, end=period.end)
     month = figures(facts, period, target=policy.sla.monthly_qualified_target, now=now)
-    return month, reps.standings(session=session, policy=policy, now=now)
+    return month, reps.standings(session=session, policy=policy, now=now, exact=True)

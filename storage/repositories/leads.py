@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func
@@ -33,14 +34,33 @@ def add(*, session: Session, lead: Lead) -> Lead:
     return lead
 
 
-def open_counts(*, session: Session) -> dict[str, int]:
-    """Open leads per assignee, for capacity checks and least-loaded routing."""
-    rows = session.exec(
-        select(Lead.assignee, func.count())
-        .where(col(Lead.status).in_(OPEN_STATUSES), col(Lead.assignee).is_not(None))
-        .group_by(Lead.assignee)
-    ).all()
-    return {assignee: count for assignee, count in rows if assignee}
+def open_counts(*, session: Session, caps: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Open leads per assignee, for capacity checks, least-loaded routing and `/sla`.
+
+    With `caps` (rep -> limit) each rep's leads are counted only up to the limit, by one small
+    index walk per rep: routing only needs to know whether a rep is below capacity and, if so,
+    by how much, so every intake costs O(reps x capacity) however many leads are open. Without
+    it the counts are exact (one grouped scan of the open leads), for people reading them.
+    """
+    if caps is None:
+        rows = session.exec(
+            select(Lead.assignee, func.count())
+            .where(col(Lead.status).in_(OPEN_STATUSES), col(Lead.assignee).is_not(None))
+            .group_by(Lead.assignee)
+        ).all()
+        return {assignee: count for assignee, count in rows if assignee}
+    counts = {}
+    for assignee, cap in caps.items():
+        some = (
+            select(Lead.id)
+            .where(Lead.assignee == assignee, col(Lead.status).in_(OPEN_STATUSES))
+            .limit(cap)
+            .subquery()
+        )
+        count = session.exec(select(func.count()).select_from(some)).one()
+        if count:
+            counts[assignee] = count
+    return counts
 
 
 def open_leads_of(*, session: Session, assignee: str) -> list[Lead]:

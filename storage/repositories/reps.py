@@ -43,13 +43,18 @@ def is_away(rep: Rep, now: datetime) -> bool:
     return rep.away and (rep.away_until is None or now < rep.away_until)
 
 
-def standings(*, session: Session, policy: Policy, now: datetime) -> list[RepStanding]:
+def standings(
+    *, session: Session, policy: Policy, now: datetime, exact: bool = False
+) -> list[RepStanding]:
     """Each configured rep's routing inputs, in policy-file order.
 
     A rep with no row yet (never routed to) gets `turn=None`, so the router places them level
     with the front of the rotation instead of at 0.0, which would hand them a run of leads.
+    Open leads are counted up to each rep's `max_open`, all routing needs; `exact` counts them
+    all, for figures that people read (a manager may have put a rep over capacity).
     """
-    counts = leads.open_counts(session=session)
+    caps = None if exact else {r.slack_id: r.max_open for r in policy.reps}
+    counts = leads.open_counts(session=session, caps=caps)
     result = []
     for config in policy.reps:
         row = session.get(Rep, config.slack_id)

@@ -330,3 +330,17 @@ def test_load_record_is_a_frozen_snapshot_with_ordered_history(engine):
 def test_load_record_of_a_missing_lead_is_none(engine):
     with transaction(engine) as session:
         assert leads.load_record(session=session, lead_id=999) is None
+
+
+def test_open_counts_with_caps_count_each_rep_only_up_to_the_cap(engine):
+    add_leads(
+        engine,
+        *(lead_row(assignee="U0A", status="working") for _ in range(5)),
+        lead_row(assignee="U0B", status="assigned"),
+        lead_row(assignee="U0B", status="converted"),
+        lead_row(assignee="U0C", status="working"),
+    )
+    with transaction(engine) as session:
+        capped = leads.open_counts(session=session, caps={"U0A": 3, "U0B": 3, "U0D": 3})
+        assert capped == {"U0A": 3, "U0B": 1}  # U0C is not asked about; U0D has none
+        assert leads.open_counts(session=session) == {"U0A": 5, "U0B": 1, "U0C": 1}

@@ -85,6 +85,14 @@ def test_standings_follow_the_policy_order_with_open_counts(engine):
     assert [s.rep for s in standings] == list(POLICY.reps)
 
 
+def test_routing_counts_up_to_capacity_and_people_see_the_exact_figure(engine):
+    add_leads(engine, *(lead_row(assignee="U0A", status="working") for _ in range(4)))
+    assert _standings(engine)["U0A"].open_leads == 2  # max_open 2: at capacity is all routing needs
+    with transaction(engine) as session:
+        exact = reps.standings(session=session, policy=POLICY, now=T0, exact=True)
+    assert exact[0].open_leads == 4
+
+
 def test_save_turns_persists_and_standings_read_them_back(engine):
     with transaction(engine) as session:
         reps.save_turns(session=session, turns={"U0A": 3.0, "U0B": 2.5})
