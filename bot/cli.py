@@ -116,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "import":
         return _import(build_process(settings), args.file)
     if args.command == "tick":
+        from bot.blocks.status import counted
         from bot.scheduler import run_tick
 
         clock = ManualClock(args.now) if args.now else system_clock
@@ -123,8 +124,9 @@ def _run(args: argparse.Namespace) -> int:
         result = run_tick(process.runtime, process.courier)
         s = result.sweep
         print(
-            f"checked {s.checked} leads: {s.breaches} breaches, {s.reminders} reminders, "
-            f"{s.assigned} assigned, {s.failed} failed; {result.sent} notifications sent"
+            f"checked {counted(s.checked, 'lead')}: {counted(s.breaches, 'breach')}, "
+            f"{counted(s.reminders, 'reminder')}, {s.assigned} assigned, {s.failed} failed; "
+            f"{counted(result.sent, 'notification')} sent"
         )
         return 0
     return _serve(settings, port=args.port, host=args.host, scheduler=not args.no_scheduler)

@@ -57,7 +57,7 @@ def test_tick_runs_one_pass_and_records_the_breach(box: Sandbox, operator_env, c
     )
     assert main(["tick", "--now", "2026-12-07T18:01:00Z"]) == 0
     out = capsys.readouterr().out
-    assert "checked 1 leads: 1 breaches, 0 reminders, 0 assigned, 0 failed" in out
+    assert "checked 1 lead: 1 breach, 0 reminders, 0 assigned, 0 failed" in out
     assert "notifications sent" in out
     [breach] = lead(box, "lead-1")["breaches"]
     assert breach["kind"] == "first_contact" and breach["recorded_at"] == "2026-12-07T18:01:00Z"
