@@ -4,15 +4,22 @@ one database never send a notification twice."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from bot.flows.sweep import sweep
+from sqlmodel import select
+
+from bot.courier import lease_for
+from bot.flows.sweep import SweepReport, sweep
 from bot.sandbox import Sandbox
-from bot.wiring import build_process
+from bot.wiring import Process, build_process
+from storage.models import Notification
 from tests.bot.e2e.conftest import (
     BREACH,
     CHANNEL,
     MANAGER,
+    NUDGE,
     START,
     Waits,
     alerts,
@@ -131,3 +138,118 @@ def test_two_couriers_on_one_database_never_send_twice(box: Sandbox):
                 f"{lead_id} " in c.params["text"] for c in alerts(box, recipient, BREACH)
             )
             assert mentions == 1, (lead_id, recipient)
+
+
+# --- leases: a slow send and a second replica ------------------------------------------------
+
+
+@contextmanager
+def replica(box: Sandbox) -> Iterator[Process]:
+    """A second process on the same database, Slack and clock, with its own worker name."""
+    assert box.process is not None
+    other = build_process(box.process.runtime.settings, clock=box.clock, policy=box.policy)
+    other.runtime.worker = "replica-2"
+    try:
+        yield other
+    finally:
+        other.runtime.engine.dispose()
+
+
+def sweep_only(box: Sandbox, now: datetime) -> SweepReport:
+    """The scheduler's pass without its courier, so a test decides who delivers."""
+    assert box.process is not None
+    box.clock.set(now)
+    runtime = box.process.runtime
+    with runtime.transaction() as session:
+        return sweep(session, policy=runtime.policy, now=now)
+
+
+def in_thread(work) -> tuple[threading.Thread, list[int]]:
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(work()))
+    thread.start()
+    return thread, result
+
+
+def breach_mentions(box: Sandbox, lead_id: str, recipient: str) -> int:
+    return sum(f"{lead_id} " in c.params["text"] for c in alerts(box, recipient, BREACH))
+
+
+def test_a_post_slow_for_six_minutes_is_not_taken_over(box: Sandbox):
+    """The reviewer's case: with a five-minute lease B took over A's slow post and sent it too.
+    The lease now outlasts the slowest send SlackApi can make, so B leaves it alone."""
+    assert box.process is not None
+    owner = new_lead(box)["assignee"]
+    held = box.slack.hold_next("chat.postMessage")
+    start = local(7, 11, 0)
+    assert sweep_only(box, start).reminders == 1
+    with replica(box) as other:
+        a, a_sent = in_thread(box.process.courier.deliver_due)
+        held.wait_arrived()
+        box.clock.set(start + timedelta(minutes=6))
+        assert other.courier.deliver_due() == 0
+        held.release()
+        a.join(timeout=30)
+        assert a_sent == [2]  # the nudge and the card edit
+        assert other.courier.deliver_due() == 0
+    assert len(alerts(box, owner, NUDGE)) == 1
+    assert lease_for(box.process.runtime.slack) > 2 * box.process.runtime.slack.longest_call
+
+
+def test_a_slow_batch_loses_only_what_it_had_not_started_and_nothing_goes_twice(box: Sandbox):
+    """Courier A claims a whole batch; its sends are slow, so the clock passes the lease of
+    the rows it has not reached yet. Replica B takes those over and sends them; A skips them,
+    and the send A was in the middle of (its claim renewed when it began) stays A's."""
+    assert box.process is not None
+    owners = {f"lead-{n}": new_lead(box)["assignee"] for n in range(1, 4)}
+    cards = {lead_id: card_of(box, owner, lead_id) for lead_id, owner in owners.items()}
+    first, second = (box.slack.hold_next("chat.postMessage") for _ in range(2))
+    lease = lease_for(box.process.runtime.slack)
+    start = local(7, 13, 5)
+    assert sweep_only(box, start).breaches == 3
+    with replica(box) as other:
+        a, a_sent = in_thread(box.process.courier.deliver_due)
+        first.wait_arrived()  # A's first post, claimed with the batch at `start`
+        box.clock.set(start + lease / 2)
+        first.release()
+        second.wait_arrived()  # A's second post: its claim renewed at start + lease/2
+        box.clock.set(start + lease + timedelta(minutes=1))
+        b_sent = other.courier.deliver_due()  # only what A has not begun is past its lease
+        second.release()
+        a.join(timeout=30)
+        assert other.courier.deliver_due() == 0 and box.process.courier.deliver_due() == 0
+    # per lead: a card edit, rep, channel and manager alerts; B took over what A had not begun
+    assert a_sent[0] + b_sent == 12 and b_sent > 0
+    for lead_id, owner in owners.items():
+        assert len(updates_of(box, cards[lead_id])) == 1, lead_id
+        for recipient in (owner, CHANNEL, MANAGER):
+            assert breach_mentions(box, lead_id, recipient) == 1, (lead_id, recipient)
+
+
+def test_a_send_that_fails_after_another_replica_sent_it_stays_sent(box: Sandbox):
+    """B took over A's nudge (A's post hung past the lease) and sent it; then A's post fails.
+    A's failure must not put the nudge back in the queue: it is sent once, not again later."""
+    assert box.process is not None
+    owner = new_lead(box)["assignee"]
+    card = card_of(box, owner, "lead-1")
+    held = box.slack.hold_next("chat.postMessage", error="fatal_error")
+    lease = lease_for(box.process.runtime.slack)
+    start = local(7, 11, 0)
+    assert sweep_only(box, start).reminders == 1
+    with replica(box) as other:
+        a, _ = in_thread(box.process.courier.deliver_due)
+        held.wait_arrived()
+        box.clock.set(start + lease + timedelta(minutes=1))
+        other.courier.deliver_due()
+        assert len(alerts(box, owner, NUDGE)) == 1  # B sent the nudge A is stuck on
+        held.release()  # A's post is refused only now
+        a.join(timeout=30)
+        for later in (timedelta(minutes=2), timedelta(hours=1)):
+            box.clock.set(start + lease + later)
+            assert other.courier.deliver_due() == 0
+            assert box.process.courier.deliver_due() == 0
+    assert len(alerts(box, owner, NUDGE)) == 1
+    assert len(updates_of(box, card)) == 1
+    with box.process.runtime.transaction() as session:
+        statuses = {n.kind: n.status for n in session.exec(select(Notification))}
+    assert statuses["nudge"] == "sent"
