@@ -52,7 +52,7 @@ def hand_over(
     if previous is not None:
         previous.ended_at = now
         session.add(previous)
-        refresh_card(session, previous, event="ended", now=now)
+        refresh_card(session, previous, now=now)
     assignment = leads.add_assignment(
         session=session,
         assignment=Assignment(
@@ -67,7 +67,7 @@ def hand_over(
     if lead.status == LeadStatus.UNASSIGNED:
         lead.status = LeadStatus.ASSIGNED
     session.add(lead)
-    refresh_card(session, assignment, event="new", now=now)
+    refresh_card(session, assignment, now=now)
     return assignment
 
 

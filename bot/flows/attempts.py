@@ -38,7 +38,7 @@ def log_attempt(
     now: datetime,
 ) -> AttemptLogged:
     lead = lead_for_action(session, reference, actor=actor, policy=policy)
-    attempt = leads.add_attempt(
+    leads.add_attempt(
         session=session,
         attempt=Attempt(
             lead_id=lead.id or 0,
@@ -58,7 +58,7 @@ def log_attempt(
         lead.status = LeadStatus.WORKING if lead.assignee else lead.status
     session.add(lead)
     reschedule(session, lead, policy=policy, now=now)
-    refresh_current_card(session, lead.id or 0, event=f"attempt:{attempt.id}", now=now)
+    refresh_current_card(session, lead.id or 0, now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None and record.first_contact_due is not None
     state = cadence_state(

@@ -11,15 +11,17 @@ from storage.models import Assignment
 from storage.repositories import leads, outbox
 
 
-def refresh_card(session: Session, assignment: Assignment, *, event: str, now: datetime) -> None:
-    """Owe one post-or-edit of this assignment's card; `event` makes the owing unique.
+def refresh_card(session: Session, assignment: Assignment, *, now: datetime) -> None:
+    """Owe a post-or-edit of this assignment's card, showing the lead as it is when sent.
 
-    The card is rendered when it is sent, from the lead as it is then, so several events due
-    together show the latest state and a repeated event is a no-op.
+    Each assignment's card is one outbox row, re-armed by every change, so only one courier
+    holds it at a time: the first post and the edits after it take turns, and cannot make
+    two cards. Changes that are due together go out as one edit; a change made while the card
+    is being sent is sent after it (see `outbox.rearm`).
     """
-    outbox.enqueue(
+    outbox.rearm(
         session=session,
-        dedupe_key=f"card:{assignment.id}:{event}",
+        dedupe_key=f"card:{assignment.id}",
         kind=NoticeKind.CARD,
         recipient=assignment.assignee,
         now=now,
@@ -28,7 +30,7 @@ def refresh_card(session: Session, assignment: Assignment, *, event: str, now: d
     )
 
 
-def refresh_current_card(session: Session, lead_id: int, *, event: str, now: datetime) -> None:
+def refresh_current_card(session: Session, lead_id: int, *, now: datetime) -> None:
     current = leads.current_assignment(session=session, lead_id=lead_id)
     if current is not None:
-        refresh_card(session, current, event=event, now=now)
+        refresh_card(session, current, now=now)

@@ -50,7 +50,7 @@ def close_lead(
     lead.next_check_at = None
     session.add(lead)
     session.flush()
-    refresh_current_card(session, lead.id or 0, event="closed", now=now)
+    refresh_current_card(session, lead.id or 0, now=now)
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None
     return record

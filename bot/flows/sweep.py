@@ -123,7 +123,7 @@ def _breach(
                 lead_id=lead.id,
                 text=text,
             )
-    refresh_current_card(session, lead.id or 0, event=timer.key, now=now)
+    refresh_current_card(session, lead.id or 0, now=now)
     if policy.sla.reassign_on_breach and timer.deadline_kind == "first_contact" and owner:
         _reassign_after_breach(session, lead, owner, policy=policy, now=now)
 
@@ -159,4 +159,4 @@ def _nudge(
             f"{time_left(policy.calendar, now, timer.deadline)}"
         ),
     )
-    refresh_current_card(session, record.number, event=timer.key, now=now)
+    refresh_current_card(session, record.number, now=now)

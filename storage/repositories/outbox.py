@@ -4,6 +4,10 @@ A worker that claims a notification gets a :class:`Claim`. Once its lease has ru
 another worker may take the notification over, so the first one's claim is then worthless:
 `renew` and every mark check that the caller still holds the claim and do nothing otherwise.
 That keeps a late answer from a slow send from touching a row someone else has since sent.
+
+Most notifications are sent once (`enqueue`). A message that must show the latest state, a
+lead's DM card, is one row that every change re-arms (`rearm`); the row's `generation` tells
+a courier whether what it sent is still the latest, so a change made mid-send is sent too.
 """
 
 from __future__ import annotations
@@ -12,23 +16,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, or_, select, update
+from sqlmodel import Session, case, col, or_, select, update
 
 from storage.models import Notification
-from storage.repositories.inserts import insert_once
+from storage.repositories.inserts import insert_once, upsertable_insert
 
 MAX_BACKOFF = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Who holds a notification since when. The time tells apart a worker's successive claims
-    of one row (it may take back its own row after the lease), so a stale claim never passes
-    for the current one."""
+    """Who holds a notification since when, and which generation of it they are sending.
+
+    The time tells apart a worker's successive claims of one row (it may take back its own
+    row after the lease), so a stale claim never passes for the current one.
+    """
 
     notification_id: int
     worker: str
     claimed_at: datetime
+    generation: int
 
 
 def enqueue(
@@ -58,6 +65,55 @@ def enqueue(
         tries=0,
         next_attempt_at=now,
         created_at=now,
+    )
+
+
+def rearm(
+    *,
+    session: Session,
+    dedupe_key: str,
+    kind: str,
+    recipient: str,
+    now: datetime,
+    lead_id: int | None = None,
+    assignment_id: int | None = None,
+) -> None:
+    """Owe the current version of a message that is sent again after each change.
+
+    One row per message: the first call inserts it; every later one bumps its `generation`,
+    and a row already sent (or parked as failed) goes back to pending, due now, with its
+    tries reset. A pending row keeps its due time (a backoff stands); a row being sent stays
+    with its courier, whose `mark_sent` then sees the newer generation and re-arms it. One
+    upsert decides, so concurrent changes each count and none is lost.
+    """
+    statement = upsertable_insert(
+        session,
+        Notification,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        recipient=recipient,
+        lead_id=lead_id,
+        assignment_id=assignment_id,
+        status="pending",
+        tries=0,
+        generation=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    table = Notification.__table__  # type: ignore[attr-defined]
+    done = table.c.status.in_(("sent", "failed"))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.dedupe_key],
+            set_={
+                "generation": table.c.generation + 1,
+                "status": case((done, "pending"), else_=table.c.status),
+                "tries": case((done, 0), else_=table.c.tries),
+                "next_attempt_at": case(
+                    (done, statement.excluded.next_attempt_at), else_=table.c.next_attempt_at
+                ),
+            },
+        )
     )
 
 
@@ -110,7 +166,9 @@ def claim_of(notification: Notification) -> Claim:
     """The claim a row returned by `claim_due` stands for."""
     assert notification.id is not None and notification.claimed_by is not None
     assert notification.claimed_at is not None
-    return Claim(notification.id, notification.claimed_by, notification.claimed_at)
+    return Claim(
+        notification.id, notification.claimed_by, notification.claimed_at, notification.generation
+    )
 
 
 def _held(session: Session, claim: Claim) -> Notification | None:
@@ -130,22 +188,36 @@ def _held(session: Session, claim: Claim) -> Notification | None:
 
 def renew(*, session: Session, claim: Claim, now: datetime) -> Claim | None:
     """Restart the lease of a claim about to be acted on; None when it was taken over or
-    finished meanwhile, and the caller must then leave the notification alone."""
+    finished meanwhile, and the caller must then leave the notification alone.
+
+    The renewed claim carries the row's current generation: read the state to send after
+    this, and a change committed after it will show as a newer generation at `mark_sent`.
+    """
     row = _held(session, claim)
     if row is None:
         return None
     row.claimed_at = now
     session.add(row)
     session.flush()
-    return Claim(claim.notification_id, claim.worker, now)
+    return Claim(claim.notification_id, claim.worker, now, row.generation)
 
 
 def mark_sent(*, session: Session, claim: Claim, now: datetime) -> bool:
-    """Record that Slack took the message; False (and nothing changed) without the claim."""
+    """Record that Slack took the message; False (and nothing changed) without the claim.
+
+    If the row was re-armed while it was being sent (its generation moved past the claim's),
+    what Slack took is already out of date: the row goes back to pending, due now, so the
+    newer state goes out too.
+    """
     row = _held(session, claim)
     if row is None:
         return False
-    row.status = "sent"
+    if row.generation == claim.generation:
+        row.status = "sent"
+    else:
+        row.status = "pending"
+        row.claimed_by = None
+        row.next_attempt_at = now
     row.sent_at = now
     row.last_error = None
     session.add(row)

@@ -161,7 +161,7 @@ def test_renewing_restarts_the_lease(engine):
     [claim] = _claims(engine, now=T0, worker="w1")
     with transaction(engine) as session:
         renewed = outbox.renew(session=session, claim=claim, now=T0 + LEASE - SECOND)
-    assert renewed == outbox.Claim(claim.notification_id, "w1", T0 + LEASE - SECOND)
+    assert renewed == outbox.Claim(claim.notification_id, "w1", T0 + LEASE - SECOND, 0)
     assert _claim(engine, now=T0 + LEASE + SECOND, worker="w2") == []  # the renewal holds
     assert _claim(engine, now=T0 + 2 * LEASE, worker="w2") == [claim.notification_id]
 
@@ -288,3 +288,110 @@ def test_concurrent_couriers_never_claim_one_row_twice(engine):
         rows = session.exec(select(Notification)).all()
     assert {r.status for r in rows} == {"sending"}
     assert all(r.id in claims[r.claimed_by or ""] for r in rows)  # owner on file = claimer
+
+
+# --- re-armed rows: a card that shows the latest state ----------------------------------------
+
+
+def _rearm(engine, key: str = "card:1", *, now=T0) -> None:
+    with transaction(engine) as session:
+        outbox.rearm(session=session, dedupe_key=key, kind="card", recipient="U0REP1", now=now)
+
+
+def _sent(engine, claim: outbox.Claim, *, now) -> None:
+    with transaction(engine) as session:
+        assert outbox.mark_sent(session=session, claim=claim, now=now)
+
+
+def _state(engine, notification_id: int) -> tuple:
+    row = _row(engine, notification_id)
+    return (row.status, row.generation, row.next_attempt_at, row.tries)
+
+
+def test_rearm_inserts_once_then_counts_every_change_in_one_row(engine):
+    for i in range(3):
+        _rearm(engine, now=T0 + i * SECOND)
+    with transaction(engine) as session:
+        [row] = session.exec(select(Notification)).all()
+    assert (row.dedupe_key, row.status, row.generation, row.next_attempt_at) == (
+        "card:1",
+        "pending",
+        2,
+        T0,  # still due when first owed: changes due together are one send
+    )
+
+
+def test_rearm_after_sending_makes_the_row_due_again_now(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _sent(engine, claim, now=T0)
+    _rearm(engine, now=T0 + timedelta(hours=1))
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + timedelta(hours=1), 0)
+    assert _claim(engine, now=T0 + timedelta(hours=1)) == [claim.notification_id]
+
+
+def test_rearm_brings_back_a_parked_row_with_fresh_tries(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _fail(engine, claim, now=T0, retry=False)
+    _rearm(engine, now=T0 + timedelta(hours=1))
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + timedelta(hours=1), 0)
+
+
+def test_rearm_leaves_a_backoff_in_place(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _fail(engine, claim, now=T0)  # Slack failed: due again in 15 s
+    _rearm(engine, now=T0 + SECOND)
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + 15 * SECOND, 1)
+
+
+def test_a_change_made_while_sending_sends_again_after_the_mark(engine):
+    _rearm(engine)
+    [claimed] = _claims(engine, now=T0)
+    with transaction(engine) as session:
+        sending = outbox.renew(session=session, claim=claimed, now=T0)
+    assert sending is not None and sending.generation == 0
+    _rearm(engine, now=T0 + SECOND)  # the lead changed while the card was on its way
+    assert _state(engine, sending.notification_id)[:2] == ("sending", 1)
+    _sent(engine, sending, now=T0 + 2 * SECOND)
+    assert _state(engine, sending.notification_id) == ("pending", 1, T0 + 2 * SECOND, 0)
+    [again] = _claims(engine, now=T0 + 2 * SECOND)
+    _sent(engine, again, now=T0 + 3 * SECOND)
+    assert _state(engine, again.notification_id)[:2] == ("sent", 1)
+
+
+def test_renew_reads_the_generation_current_at_the_send(engine):
+    _rearm(engine)
+    [claimed] = _claims(engine, now=T0)
+    _rearm(engine, now=T0)
+    with transaction(engine) as session:
+        sending = outbox.renew(session=session, claim=claimed, now=T0 + SECOND)
+    assert (claimed.generation, sending and sending.generation) == (0, 1)
+    _sent(engine, sending, now=T0 + SECOND)  # type: ignore[arg-type]
+    assert _state(engine, claimed.notification_id)[0] == "sent"
+
+
+def test_concurrent_rearms_are_all_counted(engine):
+    _rearm(engine)
+    workers = 4
+    start = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def change() -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(5):
+                _rearm(engine)
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=change) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with transaction(engine) as session:
+        [row] = session.exec(select(Notification)).all()
+    assert row.generation == workers * 5

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from bot.courier import lease_for
+from bot.flows.attempts import log_attempt
 from bot.flows.sweep import SweepReport, sweep
 from bot.sandbox import Sandbox
 from bot.wiring import Process, build_process
+from sla.lead import AttemptChannel
 from storage.models import Notification
 from tests.bot.e2e.conftest import (
     BREACH,
@@ -27,6 +29,7 @@ from tests.bot.e2e.conftest import (
     dm_messages,
     dm_posts,
     lead,
+    lead_payload,
     local,
     new_lead,
     reply,
@@ -253,3 +256,79 @@ def test_a_send_that_fails_after_another_replica_sent_it_stays_sent(box: Sandbox
     with box.process.runtime.transaction() as session:
         statuses = {n.kind: n.status for n in session.exec(select(Notification))}
     assert statuses["nudge"] == "sent"
+
+
+# --- one card per assignment, edited in place -------------------------------------------------
+
+
+def manager_logs_a_call(box: Sandbox, lead_id: str = "lead-1") -> None:
+    """`/attempt` as its flow, committed here and now: the card is owed an update, and no
+    courier runs (a slash command through HTTP would deliver before it answers)."""
+    assert box.process is not None
+    runtime = box.process.runtime
+    with runtime.transaction() as session:
+        log_attempt(
+            session,
+            lead_id,
+            actor=MANAGER,
+            channel=AttemptChannel.CALL,
+            outcome=None,
+            note=None,
+            policy=runtime.policy,
+            now=box.clock(),
+        )
+
+
+def test_two_couriers_racing_on_a_first_post_and_an_update_make_one_card(box: Sandbox):
+    """A is posting the new lead's card when the lead changes; B runs meanwhile. Only one
+    courier can hold the card, so B waits its turn, and the update edits A's card."""
+    assert box.process is not None
+    held = box.slack.hold_next("chat.postMessage")
+    intake, _ = in_thread(lambda: box.post_lead(lead_payload()))  # A delivers in the request
+    held.wait_arrived()
+    [first_post] = box.slack.calls("chat.postMessage")
+    owner = "U" + str(first_post.params["channel"])[1:]  # the stand-in's DM ids mirror users
+    manager_logs_a_call(box)
+    with replica(box) as other:
+        assert other.courier.deliver_due() == 0  # the card is A's while A posts it
+        held.release()
+        intake.join(timeout=30)
+        assert other.courier.deliver_due() == 1  # the update A's post did not show yet
+    card = card_of(box, owner, "lead-1")
+    assert len(dm_posts(box, owner)) == 1
+    [edit] = updates_of(box, card)
+    assert "1 of 5 attempts logged" in text_of(edit.params)
+    assert "1 of 5 attempts logged" in text_of(card)
+
+
+def test_a_change_while_the_card_is_being_edited_is_edited_in_next(box: Sandbox):
+    assert box.process is not None
+    owner = new_lead(box)["assignee"]
+    card = card_of(box, owner, "lead-1")
+    held = box.slack.hold_next("chat.update")
+    assert sweep_only(box, local(7, 11, 0)).reminders == 1
+    a, a_sent = in_thread(box.process.courier.deliver_due)
+    held.wait_arrived()  # the edit for the reminder is on its way, without the attempt
+    manager_logs_a_call(box)
+    held.release()
+    a.join(timeout=30)
+    assert a_sent == [2]  # the nudge and the card edit
+    [stale] = updates_of(box, card)
+    assert "1 of 5 attempts logged" not in text_of(stale.params)
+    assert box.process.courier.deliver_due() == 1  # the next pass edits again
+    assert "1 of 5 attempts logged" in text_of(card_of(box, owner, "lead-1"))
+    assert len(updates_of(box, card)) == 2
+    assert box.process.courier.deliver_due() == 0
+
+
+def test_several_changes_due_together_are_one_edit(box: Sandbox):
+    """A reminder fires and an attempt is logged before the courier runs: one edit, the
+    latest state, not one identical edit per change."""
+    assert box.process is not None
+    owner = new_lead(box)["assignee"]
+    card = card_of(box, owner, "lead-1")
+    assert sweep_only(box, local(7, 11, 0)).reminders == 1
+    manager_logs_a_call(box)
+    assert box.process.courier.deliver_due() == 2  # the nudge and one card edit
+    [edit] = updates_of(box, card)
+    assert "1 of 5 attempts logged" in text_of(edit.params)
