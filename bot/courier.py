@@ -29,15 +29,16 @@ from storage.repositories import leads, outbox
 
 log = logging.getLogger(__name__)
 
-CALLS_PER_SEND = 2
-"""The most Slack calls one send makes: conversations.open, then chat.postMessage."""
+CALLS_PER_SEND = 3
+"""The most Slack calls one send makes: a card edit refused as message_not_found, then
+conversations.open and chat.postMessage for a fresh card."""
 
 
 def lease_for(slack: SlackApi) -> timedelta:
     """How long a claim lasts unrenewed: twice the longest one send can take, leaving room
     for pacing waits, the database and clocks that differ a little between replicas. With
     SlackApi's defaults a call takes at most 400 s (4 tries timing out at 10 s, 3 waits of up
-    to 120 s), so the lease is about 27 minutes. That is also how long the notifications of a
+    to 120 s), so the lease is 40 minutes. That is also how long the notifications of a
     courier that died mid-batch wait before another replica sends them."""
     return 2 * CALLS_PER_SEND * slack.longest_call
 
@@ -152,7 +153,12 @@ class Courier:
             slack.post_message(first.recipient, text=message.text, blocks=message.blocks)
 
     def _send_card(self, owed: _Owed) -> int:
-        """Post the lead's card to its owner once; afterwards edit that same message."""
+        """Post the lead's card to its owner once; afterwards edit that same message.
+
+        A card Slack no longer has (the rep deleted it, or it is in a channel we lost) is
+        `message_not_found` on every edit, for ever: a fresh card is posted instead, and its
+        place stored for the edits after it.
+        """
         rt = self._runtime
         with rt.transaction() as session:
             record = leads.load_record(session=session, lead_id=owed.lead_id or 0)
@@ -171,11 +177,20 @@ class Courier:
                         session=session, claim=owed.claim, until=rt.clock() + timedelta(seconds=60)
                     )
                 return 0
-            rt.slack.update_message(
-                assignment.dm_channel, assignment.dm_ts, text=message.text, blocks=message.blocks
-            )
-            self._finish([owed])
-            return 1
+            try:
+                rt.slack.update_message(
+                    assignment.dm_channel,
+                    assignment.dm_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+            except SlackCallFailed as error:
+                if error.error != "message_not_found":
+                    raise
+                log.info("the card of assignment %s is gone; posting a new one", assignment.id)
+            else:
+                self._finish([owed])
+                return 1
         posted = rt.slack.post_dm(assignment.assignee, text=message.text, blocks=message.blocks)
         with rt.transaction() as session:
             if self._mark(session, [owed], error=None, retry=True):
