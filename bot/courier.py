@@ -120,6 +120,13 @@ class Courier:
         return kept
 
     def _send(self, group: list[_Owed]) -> int:
+        """Send one group; whatever goes wrong, only this group backs off.
+
+        Slack's refusals are expected and logged in a line. Anything else (a bug rendering one
+        lead's card, say) is logged with its traceback and backs off the same way: left
+        claimed, it would strand the rest of the batch in `sending` until the lease ran out,
+        and re-raised, it would stop every later pass at the same notification.
+        """
         group = self._renewed(group)
         if not group:
             return 0
@@ -135,6 +142,15 @@ class Courier:
                 error,
             )
             self._finish(group, error=str(error))
+            return 0
+        except Exception as error:
+            # ids and kind only: the message text is the users' business, not the log's
+            log.exception(
+                "sending notification(s) %s of kind %s failed; will retry",
+                [owed.claim.notification_id for owed in group],
+                group[0].kind,
+            )
+            self._finish(group, error=f"{type(error).__name__}: {error}")
             return 0
         self._finish(group)
         return len(group)

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
+import bot.courier
 from bot.courier import CALLS_PER_SEND, lease_for
 from bot.flows.attempts import log_attempt
 from bot.flows.sweep import SweepReport, sweep
-from bot.sandbox import Sandbox
+from bot.sandbox import BOT_TOKEN, Sandbox
 from bot.wiring import Process, build_process
 from sla.lead import AttemptChannel
 from storage.models import Notification
@@ -357,3 +359,50 @@ def test_a_card_gone_from_slack_is_posted_afresh_and_edited_there_from_then_on(b
     assert box.process is not None
     box.clock.set(local(7, 9, 30))
     assert box.process.courier.deliver_due() == 0  # nothing left owed: no edit retried for ever
+
+
+# --- one bad notification does not hold up the others -----------------------------------------
+
+
+def test_a_card_that_cannot_be_rendered_backs_off_and_the_rest_of_its_batch_goes_out(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    assert box.process is not None
+    owners = {f"lead-{n}": new_lead(box)["assignee"] for n in (1, 2)}
+    cards = {lead_id: card_of(box, owner, lead_id) for lead_id, owner in owners.items()}
+    render = bot.courier.dm_card
+
+    def dm_card_failing_for_lead_1(record, assignment, **options):
+        if record.id == "lead-1":
+            raise RuntimeError("a bug in rendering this lead's card")
+        return render(record, assignment, **options)
+
+    monkeypatch.setattr(bot.courier, "dm_card", dm_card_failing_for_lead_1)
+    start = local(7, 13, 5)
+    assert sweep_only(box, start).breaches == 2
+    # all eight in one batch: lead-2's card, both reps' alerts, the channel's and the
+    # manager's (two lines each); only lead-1's card is left behind
+    assert box.process.courier.deliver_due() == 7
+    [logged] = [r for r in caplog.records if r.name == "bot.courier" and r.exc_info]
+    assert "RuntimeError: a bug in rendering" in caplog.text  # the traceback is there
+    assert BOT_TOKEN not in caplog.text and "Dana Whitfield" not in logged.getMessage()
+    assert updates_of(box, cards["lead-1"]) == []
+    assert len(updates_of(box, cards["lead-2"])) == 1
+    for lead_id, owner in owners.items():
+        for recipient in (owner, CHANNEL, MANAGER):
+            assert breach_mentions(box, lead_id, recipient) == 1, (lead_id, recipient)
+    with box.process.runtime.transaction() as session:
+        rows = session.exec(select(Notification)).all()
+    [bad] = [r for r in rows if r.status != "sent"]
+    assert (bad.kind, bad.status, bad.tries, bad.next_attempt_at) == (
+        "card",
+        "pending",
+        1,
+        start + timedelta(seconds=15),
+    )
+    assert bad.last_error == "RuntimeError: a bug in rendering this lead's card"
+
+    monkeypatch.setattr(bot.courier, "dm_card", render)  # the bug is fixed and deployed
+    box.clock.set(start + timedelta(seconds=15))
+    assert box.process.courier.deliver_due() == 1
+    assert len(updates_of(box, cards["lead-1"])) == 1
