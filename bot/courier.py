@@ -1,8 +1,11 @@
 """Sends what the outbox owes Slack, after the business transaction committed.
 
 Claiming is a database operation (see `storage.repositories.outbox.claim_due`), so any number
-of replicas can run the courier and each message still goes out once. A failed send stays
-in the outbox with backoff and is retried until Slack takes it. Alerts of one kind to one
+of replicas can run the courier and each message still goes out once. A batch is claimed at
+once, but each notification's claim is renewed right before it is sent, and one no longer
+held (taken over after its lease) is skipped; so the lease only has to outlast one send,
+which `lease_for` derives from the Slack wrapper's worst case. A failed send stays in the
+outbox with backoff and is retried until Slack takes it. Alerts of one kind to one
 recipient that are due together go out as one message, which keeps channels readable and
 inside the one-post-per-second-per-channel limit.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,15 +24,28 @@ from bot.blocks.message import Message, section
 from bot.flows.notices import SOLO, TITLES, NoticeKind
 from bot.pacing import ChannelPacer, UpdateBudget
 from bot.runtime import Runtime
-from bot.slack_api import SlackCallFailed, SlackUnavailable
+from bot.slack_api import SlackApi, SlackCallFailed, SlackUnavailable
 from storage.repositories import leads, outbox
 
 log = logging.getLogger(__name__)
 
+CALLS_PER_SEND = 3
+"""The most Slack calls one send makes: a card edit refused as message_not_found, then
+conversations.open and chat.postMessage for a fresh card."""
+
+
+def lease_for(slack: SlackApi) -> timedelta:
+    """How long a claim lasts unrenewed: twice the longest one send can take, leaving room
+    for pacing waits, the database and clocks that differ a little between replicas. With
+    SlackApi's defaults a call takes at most 400 s (4 tries timing out at 10 s, 3 waits of up
+    to 120 s), so the lease is 40 minutes. That is also how long the notifications of a
+    courier that died mid-batch wait before another replica sends them."""
+    return 2 * CALLS_PER_SEND * slack.longest_call
+
 
 @dataclass(frozen=True)
 class _Owed:
-    id: int
+    claim: outbox.Claim
     kind: NoticeKind
     recipient: str
     text: str | None
@@ -49,6 +65,7 @@ class Courier:
         self._runtime = runtime
         self._pacer = pacer or ChannelPacer()
         self._budget = budget or UpdateBudget()
+        self._lease = lease_for(runtime.slack)
         self._lock = threading.Lock()
 
     def deliver_due(self, *, batch: int = 100) -> int:
@@ -65,10 +82,12 @@ class Courier:
     def _claim(self, limit: int) -> list[_Owed]:
         rt = self._runtime
         with rt.transaction() as session:
-            rows = outbox.claim_due(session=session, now=rt.clock(), worker=rt.worker, limit=limit)
+            rows = outbox.claim_due(
+                session=session, now=rt.clock(), worker=rt.worker, limit=limit, lease=self._lease
+            )
             return [
                 _Owed(
-                    id=r.id or 0,
+                    claim=outbox.claim_of(r),
                     kind=NoticeKind(r.kind),
                     recipient=r.recipient,
                     text=r.text,
@@ -79,7 +98,38 @@ class Courier:
                 for r in rows
             ]
 
+    def _renewed(self, group: list[_Owed]) -> list[_Owed]:
+        """The group's notifications this worker still holds, each lease restarted now.
+
+        A notification that sat in this batch past its lease may have been taken over, and
+        sent, by another replica: it is dropped here rather than sent a second time.
+        """
+        rt = self._runtime
+        kept: list[_Owed] = []
+        with rt.transaction() as session:
+            now = rt.clock()
+            for owed in group:
+                claim = outbox.renew(session=session, claim=owed.claim, now=now)
+                if claim is None:
+                    log.info(
+                        "notification %s is no longer ours (taken over); not sending it",
+                        owed.claim.notification_id,
+                    )
+                else:
+                    kept.append(replace(owed, claim=claim))
+        return kept
+
     def _send(self, group: list[_Owed]) -> int:
+        """Send one group; whatever goes wrong, only this group backs off.
+
+        Slack's refusals are expected and logged in a line. Anything else (a bug rendering one
+        lead's card, say) is logged with its traceback and backs off the same way: left
+        claimed, it would strand the rest of the batch in `sending` until the lease ran out,
+        and re-raised, it would stop every later pass at the same notification.
+        """
+        group = self._renewed(group)
+        if not group:
+            return 0
         try:
             if group[0].kind is NoticeKind.CARD:
                 return self._send_card(group[0])
@@ -92,6 +142,15 @@ class Courier:
                 error,
             )
             self._finish(group, error=str(error))
+            return 0
+        except Exception as error:
+            # ids and kind only: the message text is the users' business, not the log's
+            log.exception(
+                "sending notification(s) %s of kind %s failed; will retry",
+                [owed.claim.notification_id for owed in group],
+                group[0].kind,
+            )
+            self._finish(group, error=f"{type(error).__name__}: {error}")
             return 0
         self._finish(group)
         return len(group)
@@ -110,7 +169,12 @@ class Courier:
             slack.post_message(first.recipient, text=message.text, blocks=message.blocks)
 
     def _send_card(self, owed: _Owed) -> int:
-        """Post the lead's card to its owner once; afterwards edit that same message."""
+        """Post the lead's card to its owner once; afterwards edit that same message.
+
+        A card Slack no longer has (the rep deleted it, or it is in a channel we lost) is
+        `message_not_found` on every edit, for ever: a fresh card is posted instead, and its
+        place stored for the edits after it.
+        """
         rt = self._runtime
         with rt.transaction() as session:
             record = leads.load_record(session=session, lead_id=owed.lead_id or 0)
@@ -125,44 +189,61 @@ class Courier:
         if assignment.dm_channel and assignment.dm_ts:
             if not self._budget.try_take():
                 with rt.transaction() as session:
-                    row = session.get(outbox.Notification, owed.id)
-                    if row is not None:
-                        outbox.defer(
-                            session=session,
-                            notification=row,
-                            until=rt.clock() + timedelta(seconds=60),
-                        )
+                    outbox.defer(
+                        session=session, claim=owed.claim, until=rt.clock() + timedelta(seconds=60)
+                    )
                 return 0
-            rt.slack.update_message(
-                assignment.dm_channel, assignment.dm_ts, text=message.text, blocks=message.blocks
-            )
-            self._finish([owed])
-            return 1
+            try:
+                rt.slack.update_message(
+                    assignment.dm_channel,
+                    assignment.dm_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+            except SlackCallFailed as error:
+                if error.error != "message_not_found":
+                    raise
+                log.info("the card of assignment %s is gone; posting a new one", assignment.id)
+            else:
+                self._finish([owed])
+                return 1
         posted = rt.slack.post_dm(assignment.assignee, text=message.text, blocks=message.blocks)
         with rt.transaction() as session:
-            row = leads.get_assignment(session=session, assignment_id=assignment.id)
-            if row is not None:
-                row.dm_channel, row.dm_ts = posted.channel, posted.ts
-                session.add(row)
-            self._mark(session, [owed], error=None, retry=True)
+            if self._mark(session, [owed], error=None, retry=True):
+                # only the holder says where the card is; a worker that lost its claim
+                # must not point later edits away from the holder's card
+                row = leads.get_assignment(session=session, assignment_id=assignment.id)
+                if row is not None:
+                    row.dm_channel, row.dm_ts = posted.channel, posted.ts
+                    session.add(row)
         return 1
 
     def _finish(self, group: list[_Owed], *, error: str | None = None, retry: bool = True) -> None:
         with self._runtime.transaction() as session:
             self._mark(session, group, error=error, retry=retry)
 
-    def _mark(self, session: Any, group: list[_Owed], *, error: str | None, retry: bool) -> None:
+    def _mark(self, session: Any, group: list[_Owed], *, error: str | None, retry: bool) -> bool:
+        """Mark each notification sent or failed; True when this worker held them all.
+
+        A mark without the claim changes nothing: the notification was taken over, and may
+        already be sent, so a late failure here must not put it back in the queue.
+        """
         now = self._runtime.clock()
+        held = True
         for owed in group:
-            row = session.get(outbox.Notification, owed.id)
-            if row is None:
-                continue
             if error is None:
-                outbox.mark_sent(session=session, notification=row, now=now)
+                marked = outbox.mark_sent(session=session, claim=owed.claim, now=now)
             else:
-                outbox.mark_failed(
-                    session=session, notification=row, now=now, error=error, retry=retry
+                marked = outbox.mark_failed(
+                    session=session, claim=owed.claim, now=now, error=error, retry=retry
                 )
+            if not marked:  # the send outlasted the lease: the new holder may send it too
+                log.warning(
+                    "notification %s was taken over mid-send; leaving it to its new holder",
+                    owed.claim.notification_id,
+                )
+            held = held and marked
+        return held
 
 
 def _grouped(owed: list[_Owed]) -> list[list[_Owed]]:

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.error import URLError
 
@@ -147,6 +148,17 @@ class SlackApi:
             retry_handlers=[],
         )
         return cls(client, **options)
+
+    @property
+    def longest_call(self) -> timedelta:
+        """The longest one call can take before it returns or raises: every attempt running
+        into the client's timeout, with the longest wait between attempts (a Retry-After up to
+        ``max_retry_after``, beyond which the call gives up at once; a backoff up to
+        ``max_backoff``). Callers that must outlast a call (the courier's lease) derive from it.
+        """
+        timeout = float(self.client.timeout)
+        wait = max(self._max_retry_after, self._max_backoff)
+        return timedelta(seconds=self._attempts * timeout + (self._attempts - 1) * wait)
 
     # ---- the Web API methods ----
 

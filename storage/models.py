@@ -113,7 +113,12 @@ class TimerFiring(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """The outbox: every Slack message we owe, kept until Slack has taken it."""
+    """The outbox: every Slack message we owe, kept until Slack has taken it.
+
+    Most rows are sent once. A lead's DM card is one row per assignment, re-armed by every
+    change: `generation` counts the changes, so a courier that sent an older one knows to
+    send again.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
@@ -129,6 +134,7 @@ class Notification(SQLModel, table=True):
     status: str = Field(default="pending", max_length=20)
     tries: int = Field(default=0)
     next_attempt_at: datetime = _utc()
+    generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = _utc(nullable=True)
     last_error: str | None = Field(default=None, max_length=500)

@@ -7,13 +7,14 @@ too. Each PostgreSQL test gets its own schema, so tests never see each other's r
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from storage.engine import make_engine, normalize_url
 
@@ -46,3 +47,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# Sessions queued behind `holder`: waiting on its locks, or on a session that waits on them.
+_QUEUED = text(
+    """
+    WITH RECURSIVE queued(pid) AS (
+        SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))
+        UNION
+        SELECT a.pid FROM pg_stat_activity a JOIN queued q ON q.pid = ANY(pg_blocking_pids(a.pid))
+    )
+    SELECT count(*) FROM queued
+    """
+)
+
+
+def wait_queued_behind(engine: Engine, holder: int, n: int, *, timeout: float = 10) -> None:
+    """Return once `n` PostgreSQL sessions wait behind backend `holder`'s locks.
+
+    This is how a race test knows that its contenders have reached the point it holds them
+    at, instead of sleeping and hoping: it polls `pg_blocking_pids`, a fact, not a duration.
+    """
+    deadline = time.monotonic() + timeout
+    with engine.connect() as observer:
+        while observer.execute(_QUEUED, {"holder": holder}).scalar_one() < n:
+            assert time.monotonic() < deadline, f"fewer than {n} sessions queued behind {holder}"
+            observer.rollback()  # the next look sees pg_stat_activity afresh
+            time.sleep(0.01)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlmodel import Session
@@ -13,14 +12,16 @@ from storage.repositories import leads, outbox
 
 
 def refresh_card(session: Session, assignment: Assignment, *, now: datetime) -> None:
-    """Owe one post-or-edit of this assignment's card (several owed at one instant are one).
+    """Owe a post-or-edit of this assignment's card, showing the lead as it is when sent.
 
-    The card is rendered when it is sent, from the lead as it is then, so several events due
-    together show the latest state and a repeated event is a no-op.
+    Each assignment's card is one outbox row, re-armed by every change, so only one courier
+    holds it at a time: the first post and the edits after it take turns, and cannot make
+    two cards. Changes that are due together go out as one edit; a change made while the card
+    is being sent is sent after it (see `outbox.rearm`).
     """
-    outbox.enqueue(
+    outbox.rearm(
         session=session,
-        dedupe_key=f"card:{assignment.id}:{uuid.uuid4().hex}",  # interim until one row a card
+        dedupe_key=f"card:{assignment.id}",
         kind=NoticeKind.CARD,
         recipient=assignment.assignee,
         now=now,

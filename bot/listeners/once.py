@@ -1,8 +1,10 @@
 """Run a listener's work in one transaction, at most once per Slack request.
 
-Slack may deliver a request again (`X-Slack-Retry-Num`) when our answer was slow or lost.
-The request's own id (`trigger_id` for commands and buttons, `event_id` for events) keys a
-stored reply: a repeat returns that reply and changes nothing.
+Slack may deliver a request again (`X-Slack-Retry-Num`) when our answer was slow or lost,
+even while the first delivery is still working. The request's own id (`trigger_id` for
+commands and buttons, `event_id` for events) is claimed before the work, in the work's
+transaction, and keys the stored reply: a repeat waits for the first delivery's transaction
+to end, then returns its reply and changes nothing.
 """
 
 from __future__ import annotations
@@ -26,15 +28,21 @@ def request_key(body: dict[str, Any]) -> str | None:
 
 
 def run_once(runtime: Runtime, body: dict[str, Any], work: Callable[[Session], Reply]) -> Reply:
+    """Claim the request, do the work, store the reply: one transaction.
+
+    The claim comes first because a retry racing the original cannot see the original's
+    uncommitted reply (READ COMMITTED); it can only block on its uncommitted claim. When the
+    work raises (a user error), the claim rolls back with it, and a retry gets the same error.
+    """
     key = request_key(body)
     with runtime.transaction() as session:
-        if key is not None:
+        if key is not None and not requests.claim(session=session, key=key, now=runtime.clock()):
             prior = requests.replay(session=session, key=key)
-            if prior is not None:
-                return prior
+            assert prior is not None  # the claim's holder committed, and with it its reply
+            return prior
         reply = work(session)
         if key is not None:
-            requests.remember(session=session, key=key, response=reply, now=runtime.clock())
+            requests.remember(session=session, key=key, response=reply)
     runtime.after_commit()
     return reply
 

@@ -4,7 +4,8 @@ Why a real server rather than a mocked client: the code under test (retries, tim
 slack_sdk encodes each method, how it raises ``SlackApiError``) only behaves as in production
 when bytes cross a socket. So this answers like slack.com/api does: HTTP 200 with
 ``{"ok": false, "error": …}`` for API-level refusals, 429 + ``Retry-After`` when rate limited,
-and whatever faults a test injects with :meth:`SlackStandIn.fail_next`.
+and whatever faults a test injects with :meth:`SlackStandIn.fail_next`. A test that must act
+while a call is in flight holds it with :meth:`SlackStandIn.hold_next` and releases it when done.
 
 It also plays Slack's side of Socket Mode (``socket_mode.py``): ``apps.connections.open``
 hands out ``ws://`` URLs on this same port, and ``GET /link/?ticket=…`` upgrades to a WebSocket
@@ -53,12 +54,35 @@ class RecordedCall:
     path: str = ""
 
 
+class HeldCall:
+    """A call the stand-in has decided but not yet answered, from :meth:`SlackStandIn.hold_next`.
+
+    Races between a slow Slack call and something else (another replica, the clock moving on)
+    are then staged step by step: wait until the call has arrived, act, release it. Nothing
+    guesses how long a delay must be.
+    """
+
+    def __init__(self) -> None:
+        self._arrived = threading.Event()
+        self._released = threading.Event()
+
+    def wait_arrived(self, timeout: float = 10.0) -> None:
+        """Return once the call has arrived and been recorded; TimeoutError if it does not."""
+        if not self._arrived.wait(timeout):
+            raise TimeoutError("the held call never arrived")
+
+    def release(self) -> None:
+        """Send the answer. Release within the client's timeout, or it gives up (and retries)."""
+        self._released.set()
+
+
 @dataclass(frozen=True)
 class _Fault:
     status: int
     retry_after: int | None
     error: str | None
     delay: float
+    hold: HeldCall | None = None
 
     @property
     def slow_success(self) -> bool:
@@ -72,6 +96,7 @@ class _Answer:
     body: Params | str
     retry_after: int | None = None
     delay: float = 0.0
+    hold: HeldCall | None = None
 
     @property
     def error(self) -> str | None:
@@ -115,6 +140,7 @@ class SlackStandIn:
         self._lock = threading.RLock()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._holds: list[HeldCall] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -138,11 +164,14 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
-        """Stop serving; requests still sleeping in an injected delay are cut short."""
+        """Stop serving; requests still in an injected delay or held are answered at once."""
         server, thread = self._server, self._thread
         if server is None:
             return
         self._stopping.set()
+        with self._lock:
+            for held in self._holds:
+                held.release()
         self._socket_mode.close_all()
         server.shutdown()
         server.server_close()
@@ -218,6 +247,20 @@ class SlackStandIn:
         fault = _Fault(status, retry_after, error, delay)
         with self._lock:
             self._faults.setdefault(method, deque()).extend([fault] * times)
+
+    def hold_next(self, method: str, *, error: str | None = None) -> HeldCall:
+        """Hold the next call of ``method``: decided and recorded on arrival, answered only when
+        the returned :class:`HeldCall` is released.
+
+        Without ``error`` it is a slow success (the call takes effect at once, as with
+        ``fail_next(status=200, delay=…)``); with ``error`` it is refused with that Slack error
+        code and changes nothing. Holds queue with ``fail_next`` faults, in call order.
+        """
+        held = HeldCall()
+        with self._lock:
+            self._holds.append(held)
+            self._faults.setdefault(method, deque()).append(_Fault(200, None, error, 0.0, held))
+        return held
 
     # ---- Socket Mode ----
 
@@ -301,11 +344,15 @@ class SlackStandIn:
             else:
                 answer = self._process(method, authorization, params)
             if fault is not None:
-                answer = _Answer(answer.status, answer.body, answer.retry_after, fault.delay)
+                answer = _Answer(
+                    answer.status, answer.body, answer.retry_after, fault.delay, fault.hold
+                )
             recorded = params if isinstance(params, dict) else {}
             self._calls.append(
                 RecordedCall(method or path, recorded, answer.status, answer.error, path)
             )
+            if answer.hold is not None:
+                answer.hold._arrived.set()
         return answer
 
     @staticmethod
@@ -380,6 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = standin._answer(self.path, self.headers.get("Authorization"), self._params())
         if answer.delay > 0:
             standin._wait(answer.delay)
+        if answer.hold is not None:
+            answer.hold._released.wait()  # stop() releases every hold
         if isinstance(answer.body, str):
             payload, content_type = answer.body.encode(), "text/plain; charset=utf-8"
         else:

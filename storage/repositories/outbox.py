@@ -1,17 +1,41 @@
-"""The notification outbox: enqueue in the business transaction, send after commit, retry."""
+"""The notification outbox: enqueue in the business transaction, send after commit, retry.
+
+A worker that claims a notification gets a :class:`Claim`. Once its lease has run out,
+another worker may take the notification over, so the first one's claim is then worthless:
+`renew` and every mark check that the caller still holds the claim and do nothing otherwise.
+That keeps a late answer from a slow send from touching a row someone else has since sent.
+
+Most notifications are sent once (`enqueue`). A message that must show the latest state, a
+lead's DM card, is one row that every change re-arms (`rearm`); the row's `generation` tells
+a courier whether what it sent is still the latest, so a change made mid-send is sent too.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, or_, select, update
+from sqlmodel import Session, case, col, or_, select, update
 
 from storage.models import Notification
-from storage.repositories.inserts import insert_once
+from storage.repositories.inserts import insert_once, upsertable_insert
 
-LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a notification since when, and which generation of it they are sending.
+
+    The time tells apart a worker's successive claims of one row (it may take back its own
+    row after the lease), so a stale claim never passes for the current one.
+    """
+
+    notification_id: int
+    worker: str
+    claimed_at: datetime
+    generation: int
 
 
 def enqueue(
@@ -50,13 +74,66 @@ def exists(*, session: Session, dedupe_key: str) -> bool:
     return found.first() is not None
 
 
-def claim_due(*, session: Session, now: datetime, worker: str, limit: int) -> list[Notification]:
+def rearm(
+    *,
+    session: Session,
+    dedupe_key: str,
+    kind: str,
+    recipient: str,
+    now: datetime,
+    lead_id: int | None = None,
+    assignment_id: int | None = None,
+) -> None:
+    """Owe the current version of a message that is sent again after each change.
+
+    One row per message: the first call inserts it; every later one bumps its `generation`,
+    and a row already sent (or parked as failed) goes back to pending, due now, with its
+    tries reset. A pending row keeps its due time (a backoff stands); a row being sent stays
+    with its courier, whose `mark_sent` then sees the newer generation and re-arms it. One
+    upsert decides, so concurrent changes each count and none is lost.
+    """
+    statement = upsertable_insert(
+        session,
+        Notification,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        recipient=recipient,
+        lead_id=lead_id,
+        assignment_id=assignment_id,
+        status="pending",
+        tries=0,
+        generation=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    table = Notification.__table__  # type: ignore[attr-defined]
+    done = table.c.status.in_(("sent", "failed"))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.dedupe_key],
+            set_={
+                "generation": table.c.generation + 1,
+                "status": case((done, "pending"), else_=table.c.status),
+                "tries": case((done, 0), else_=table.c.tries),
+                "next_attempt_at": case(
+                    (done, statement.excluded.next_attempt_at), else_=table.c.next_attempt_at
+                ),
+            },
+        )
+    )
+
+
+def claim_due(
+    *, session: Session, now: datetime, worker: str, limit: int, lease: timedelta
+) -> list[Notification]:
     """Take up to `limit` due notifications for this worker, oldest first.
 
     A claim is a conditional update that must change the row, so two replicas never both
-    send one message. A claim older than `LEASE` (a worker that died mid-send) is taken over.
+    send one message. A claim older than `lease` (a worker that died mid-send) is taken over;
+    a worker still alive renews its claim right before each send, so the lease has to outlast
+    one send, not the whole batch.
     """
-    stale = now - LEASE
+    stale = now - lease
     candidates = session.exec(
         select(Notification.id)
         .where(
@@ -91,44 +168,112 @@ def claim_due(*, session: Session, now: datetime, worker: str, limit: int) -> li
     return claimed
 
 
-def mark_sent(*, session: Session, notification: Notification, now: datetime) -> None:
-    notification.status = "sent"
-    notification.sent_at = now
-    notification.last_error = None
-    session.add(notification)
+def claim_of(notification: Notification) -> Claim:
+    """The claim a row returned by `claim_due` stands for."""
+    assert notification.id is not None and notification.claimed_by is not None
+    assert notification.claimed_at is not None
+    return Claim(
+        notification.id, notification.claimed_by, notification.claimed_at, notification.generation
+    )
+
+
+def _held(session: Session, claim: Claim) -> Notification | None:
+    """The row, locked, if `claim` is still the current claim on it; None otherwise."""
+    return session.exec(
+        select(Notification)
+        .where(
+            col(Notification.id) == claim.notification_id,
+            col(Notification.status) == "sending",
+            col(Notification.claimed_by) == claim.worker,
+            col(Notification.claimed_at) == claim.claimed_at,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def renew(*, session: Session, claim: Claim, now: datetime) -> Claim | None:
+    """Restart the lease of a claim about to be acted on; None when it was taken over or
+    finished meanwhile, and the caller must then leave the notification alone.
+
+    The renewed claim carries the row's current generation: read the state to send after
+    this, and a change committed after it will show as a newer generation at `mark_sent`.
+    """
+    row = _held(session, claim)
+    if row is None:
+        return None
+    row.claimed_at = now
+    session.add(row)
     session.flush()
+    return Claim(claim.notification_id, claim.worker, now, row.generation)
+
+
+def mark_sent(*, session: Session, claim: Claim, now: datetime) -> bool:
+    """Record that Slack took the message; False (and nothing changed) without the claim.
+
+    If the row was re-armed while it was being sent (its generation moved past the claim's),
+    what Slack took is already out of date: the row goes back to pending, due now, so the
+    newer state goes out too.
+    """
+    row = _held(session, claim)
+    if row is None:
+        return False
+    if row.generation == claim.generation:
+        row.status = "sent"
+    else:
+        row.status = "pending"
+        row.claimed_by = None
+        row.next_attempt_at = now
+    row.sent_at = now
+    row.last_error = None
+    session.add(row)
+    session.flush()
+    return True
 
 
 def mark_failed(
     *,
     session: Session,
-    notification: Notification,
+    claim: Claim,
     now: datetime,
     error: str,
     retry: bool = True,
-) -> None:
-    """Put a notification back with exponential backoff, or park it when retrying is futile."""
-    notification.tries += 1
-    notification.last_error = error[:500]
-    notification.claimed_by = None
+) -> bool:
+    """Put a notification back with exponential backoff, or park it when retrying is futile.
+
+    False (and nothing changed) without the claim: the row may have been sent by the worker
+    that took it over, and must not go back to pending to be sent again.
+    """
+    row = _held(session, claim)
+    if row is None:
+        return False
+    row.tries += 1
+    row.last_error = error[:500]
+    row.claimed_by = None
     if retry:
-        doublings = min(notification.tries - 1, 16)  # 15 s·2¹⁶ is far past the cap; no overflow
+        doublings = min(row.tries - 1, 16)  # 15 s·2¹⁶ is far past the cap; no overflow
         backoff = min(timedelta(seconds=15 * 2**doublings), MAX_BACKOFF)
-        notification.status = "pending"
-        notification.next_attempt_at = now + backoff
+        row.status = "pending"
+        row.next_attempt_at = now + backoff
     else:
-        notification.status = "failed"
-    session.add(notification)
+        row.status = "failed"
+    session.add(row)
     session.flush()
+    return True
 
 
-def defer(*, session: Session, notification: Notification, until: datetime) -> None:
-    """Hand a claimed notification back untouched, to be sent no earlier than `until`."""
-    notification.status = "pending"
-    notification.claimed_by = None
-    notification.next_attempt_at = until
-    session.add(notification)
+def defer(*, session: Session, claim: Claim, until: datetime) -> bool:
+    """Hand a claimed notification back untouched, to be sent no earlier than `until`;
+    False (and nothing changed) without the claim."""
+    row = _held(session, claim)
+    if row is None:
+        return False
+    row.status = "pending"
+    row.claimed_by = None
+    row.next_attempt_at = until
+    session.add(row)
     session.flush()
+    return True
 
 
 def pending_count(*, session: Session) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -175,6 +176,21 @@ def test_429_with_a_retry_after_beyond_the_limit_gives_up_at_once(standin, sleep
         api.post_message("C0SLA", text="hello")
     assert caught.value.attempts == 1 and "rate limited" in caught.value.reason
     assert sleeps == []
+
+
+def test_longest_call_counts_every_attempt_timing_out_and_the_longest_waits(
+    standin, sleeps
+) -> None:
+    api = SlackApi.connect(
+        TOKEN, standin.base_url, timeout=5, attempts=3, max_retry_after=60, sleep=sleeps.append
+    )
+    standin.fail_next("chat.postMessage", status=429, retry_after=60, times=3)
+    with pytest.raises(SlackUnavailable):
+        api.post_message("C0SLA", text="hello")
+    assert sleeps == [60.0, 60.0]  # the worst waits the call really made
+    assert api.longest_call == timedelta(seconds=3 * 5 + 2 * 60)
+    defaults = SlackApi.connect(TOKEN, standin.base_url)
+    assert defaults.longest_call == timedelta(seconds=4 * 10 + 3 * 120)
 
 
 def test_500_is_retried_with_backoff_then_succeeds(api, standin, sleeps) -> None:

@@ -347,6 +347,53 @@ def test_fail_next_rejects_zero_times(standin) -> None:
         standin.fail_next("auth.test", times=0)
 
 
+def test_a_held_call_takes_effect_on_arrival_and_is_answered_on_release(client, standin) -> None:
+    held = standin.hold_next("chat.postMessage")
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(lambda: client.chat_postMessage(channel="C0SLA", text="held"))
+        held.wait_arrived()
+        assert [m.text for m in standin.messages("C0SLA")] == ["held"]
+        assert not answer.done()
+        client.chat_postMessage(channel="C0SLA", text="meanwhile")  # the hold was for one call
+        held.release()
+        assert answer.result(timeout=5)["ts"] == standin.messages("C0SLA")[0].ts
+
+
+def test_a_held_refusal_changes_nothing(client, standin) -> None:
+    held = standin.hold_next("chat.postMessage", error="fatal_error")
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(
+            lambda: slack_error(lambda: client.chat_postMessage(channel="C0SLA", text="x"))
+        )
+        held.wait_arrived()
+        assert standin.calls("chat.postMessage")[0].error == "fatal_error"
+        held.release()
+        assert answer.result(timeout=5).response["error"] == "fatal_error"
+    assert standin.messages("C0SLA") == []
+
+
+def test_holds_and_faults_queue_in_call_order(client, standin) -> None:
+    standin.fail_next("auth.test", error="invalid_auth")
+    held = standin.hold_next("auth.test")
+    assert slack_error(client.auth_test).response["error"] == "invalid_auth"
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(client.auth_test)
+        held.wait_arrived()
+        held.release()
+        assert answer.result(timeout=5)["ok"] is True
+
+
+def test_stop_answers_held_calls() -> None:
+    standin = SlackStandIn().start()
+    client = WebClient(token=TOKEN, base_url=standin.base_url, timeout=5, retry_handlers=[])
+    held = standin.hold_next("auth.test")
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(client.auth_test)
+        held.wait_arrived()
+        standin.stop()
+        assert answer.result(timeout=5)["ok"] is True
+
+
 # ---- Socket Mode ----
 
 APP_TOKEN = "xapp-1-A0LEADCLK-1-standin"

@@ -16,6 +16,8 @@ from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import Rep
 
+HEAD = "0002"
+
 TABLES = {
     "leads",
     "assignments",
@@ -43,7 +45,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(database_url):
         assert set(inspect(engine).get_table_names()) == set()
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-        assert _revision(engine) == "0001"
+        assert _revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -52,7 +54,7 @@ def test_upgrade_twice_is_a_no_op_that_keeps_data(engine):
     with transaction(engine) as session:
         session.add(Rep(slack_id="U0KEEP", turn=2.5))
     upgrade(engine)
-    assert _revision(engine) == "0001"
+    assert _revision(engine) == HEAD
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     with transaction(engine) as session:
         kept = session.get(Rep, "U0KEEP")
@@ -65,6 +67,28 @@ def test_migration_matches_the_models(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_upgrading_from_0001_keeps_the_outbox_and_starts_every_row_at_generation_0(database_url):
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO notifications (dedupe_key, kind, recipient, status, tries,"
+                    " next_attempt_at, created_at)"
+                    " VALUES ('card:1:new', 'card', 'U0REP1', 'sent', 1,"
+                    " '2026-12-07 15:00:00', '2026-12-07 15:00:00')"
+                )
+            )
+        upgrade(engine)
+        assert _revision(engine) == HEAD
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT dedupe_key, generation FROM notifications"))
+            assert rows.all() == [("card:1:new", 0)]
+    finally:
+        engine.dispose()
 
 
 def test_a_failed_upgrade_leaves_nothing_half_built(database_url, monkeypatch):
@@ -88,7 +112,7 @@ def test_a_failed_upgrade_leaves_nothing_half_built(database_url, monkeypatch):
         assert inspect(engine).get_table_names() == []
         monkeypatch.undo()
         upgrade(engine)
-        assert _revision(engine) == "0001"
+        assert _revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -125,7 +149,7 @@ def test_processes_upgrading_a_fresh_database_together_all_succeed(database_url)
         for thread in threads:
             thread.join(timeout=60)
         assert errors == []
-        assert _revision(engine) == "0001"
+        assert _revision(engine) == HEAD
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1

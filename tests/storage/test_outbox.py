@@ -15,6 +15,7 @@ from storage.repositories import outbox
 from tests.storage.conftest import T0, fresh_session, is_pg
 
 SECOND = timedelta(seconds=1)
+LEASE = timedelta(minutes=20)
 
 
 def _enqueue(session, key: str = "n1", *, now=T0, **extra) -> bool:
@@ -23,10 +24,14 @@ def _enqueue(session, key: str = "n1", *, now=T0, **extra) -> bool:
     )
 
 
-def _claim(engine, *, now, worker: str = "w1", limit: int = 10) -> list[int]:
+def _claims(engine, *, now, worker: str = "w1", limit: int = 10) -> list[outbox.Claim]:
     with transaction(engine) as session:
-        rows = outbox.claim_due(session=session, now=now, worker=worker, limit=limit)
-        return [row.id or 0 for row in rows]
+        rows = outbox.claim_due(session=session, now=now, worker=worker, limit=limit, lease=LEASE)
+        return [outbox.claim_of(row) for row in rows]
+
+
+def _claim(engine, *, now, worker: str = "w1", limit: int = 10) -> list[int]:
+    return [c.notification_id for c in _claims(engine, now=now, worker=worker, limit=limit)]
 
 
 def _row(engine, notification_id: int) -> Notification:
@@ -36,12 +41,10 @@ def _row(engine, notification_id: int) -> Notification:
         return row
 
 
-def _fail(engine, notification_id: int, *, now, retry: bool = True) -> Notification:
+def _fail(engine, claim: outbox.Claim, *, now, retry: bool = True) -> Notification:
     with transaction(engine) as session:
-        row = session.get(Notification, notification_id)
-        assert row is not None
-        outbox.mark_failed(session=session, notification=row, now=now, error="boom", retry=retry)
-        return row
+        assert outbox.mark_failed(session=session, claim=claim, now=now, error="boom", retry=retry)
+    return _row(engine, claim.notification_id)
 
 
 def test_enqueue_dedupes_on_the_key(engine):
@@ -97,8 +100,8 @@ def test_a_concurrent_claimer_in_an_open_transaction_gets_disjoint_rows(engine):
     if not is_pg(engine):
         pytest.skip("SQLite serialises writers: the second claim waits for the first to commit")
     with fresh_session(engine) as one, fresh_session(engine) as two:
-        a = {n.id for n in outbox.claim_due(session=one, now=T0, worker="w1", limit=4)}
-        b = {n.id for n in outbox.claim_due(session=two, now=T0, worker="w2", limit=4)}
+        a = {n.id for n in outbox.claim_due(session=one, now=T0, worker="w1", limit=4, lease=LEASE)}
+        b = {n.id for n in outbox.claim_due(session=two, now=T0, worker="w2", limit=4, lease=LEASE)}
         one.commit()
         two.commit()
     assert len(a) == 4 and len(b) == 2 and not a & b
@@ -110,25 +113,25 @@ def test_mark_failed_backs_off_exponentially_up_to_thirty_minutes(engine):
     now = T0
     waits = []
     for _ in range(10):
-        [notification_id] = _claim(engine, now=now)
-        row = _fail(engine, notification_id, now=now)
+        [claim] = _claims(engine, now=now)
+        row = _fail(engine, claim, now=now)
         assert (row.status, row.claimed_by, row.last_error) == ("pending", None, "boom")
         wait = row.next_attempt_at - now
         waits.append(int(wait.total_seconds()))
         assert _claim(engine, now=now + wait - SECOND) == []  # not before the backoff
         now += wait
     assert waits == [15, 30, 60, 120, 240, 480, 960, 1800, 1800, 1800]
-    assert _row(engine, notification_id).tries == 10
+    assert _row(engine, claim.notification_id).tries == 10
 
 
 def test_backoff_stays_capped_after_very_many_tries(engine):
     """A day-long Slack outage must not overflow the backoff arithmetic."""
     with transaction(engine) as session:
         _enqueue(session)
-    [notification_id] = _claim(engine, now=T0)
+    [claim] = _claims(engine, now=T0)
     with transaction(engine) as session:
-        session.get(Notification, notification_id).tries = 200  # type: ignore[union-attr]
-    row = _fail(engine, notification_id, now=T0)
+        session.get(Notification, claim.notification_id).tries = 200  # type: ignore[union-attr]
+    row = _fail(engine, claim, now=T0)
     assert row.tries == 201
     assert row.next_attempt_at == T0 + timedelta(minutes=30)
 
@@ -136,8 +139,8 @@ def test_backoff_stays_capped_after_very_many_tries(engine):
 def test_mark_failed_without_retry_parks_the_notification(engine):
     with transaction(engine) as session:
         _enqueue(session)
-    [notification_id] = _claim(engine, now=T0)
-    row = _fail(engine, notification_id, now=T0, retry=False)
+    [claim] = _claims(engine, now=T0)
+    row = _fail(engine, claim, now=T0, retry=False)
     assert row.status == "failed"
     assert _claim(engine, now=T0 + timedelta(days=30)) == []
 
@@ -146,24 +149,79 @@ def test_a_stale_sending_claim_is_taken_over_after_the_lease(engine):
     with transaction(engine) as session:
         _enqueue(session)
     [notification_id] = _claim(engine, now=T0, worker="dead")
-    assert _claim(engine, now=T0 + outbox.LEASE, worker="w2") == []  # exactly at the lease: kept
-    assert _claim(engine, now=T0 + outbox.LEASE + SECOND, worker="w2") == [notification_id]
+    assert _claim(engine, now=T0 + LEASE, worker="w2") == []  # exactly at the lease: kept
+    assert _claim(engine, now=T0 + LEASE + SECOND, worker="w2") == [notification_id]
     row = _row(engine, notification_id)
-    assert (row.status, row.claimed_by, row.claimed_at) == (
+    assert (row.status, row.claimed_by, row.claimed_at) == ("sending", "w2", T0 + LEASE + SECOND)
+
+
+def test_renewing_restarts_the_lease(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [claim] = _claims(engine, now=T0, worker="w1")
+    with transaction(engine) as session:
+        renewed = outbox.renew(session=session, claim=claim, now=T0 + LEASE - SECOND)
+    assert renewed == outbox.Claim(claim.notification_id, "w1", T0 + LEASE - SECOND, 0)
+    assert _claim(engine, now=T0 + LEASE + SECOND, worker="w2") == []  # the renewal holds
+    assert _claim(engine, now=T0 + 2 * LEASE, worker="w2") == [claim.notification_id]
+
+
+def test_a_claim_taken_over_can_no_longer_renew_mark_or_defer(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [old] = _claims(engine, now=T0, worker="w1")
+    [new] = _claims(engine, now=T0 + LEASE + SECOND, worker="w2")
+    later = T0 + LEASE + 2 * SECOND
+    with transaction(engine) as session:
+        assert outbox.renew(session=session, claim=old, now=later) is None
+        assert not outbox.mark_sent(session=session, claim=old, now=later)
+        assert not outbox.mark_failed(session=session, claim=old, now=later, error="late")
+        assert not outbox.defer(session=session, claim=old, until=later)
+    row = _row(engine, new.notification_id)
+    assert (row.status, row.claimed_by, row.claimed_at, row.tries, row.last_error) == (
         "sending",
         "w2",
-        T0 + outbox.LEASE + SECOND,
+        new.claimed_at,
+        0,
+        None,
     )
+
+
+def test_a_late_failure_from_the_first_holder_does_not_unsend_what_the_second_sent(engine):
+    with transaction(engine) as session:
+        _enqueue(session)
+    [first] = _claims(engine, now=T0, worker="w1")
+    [second] = _claims(engine, now=T0 + LEASE + SECOND, worker="w2")
+    with transaction(engine) as session:
+        assert outbox.mark_sent(session=session, claim=second, now=T0 + LEASE + SECOND)
+    with transaction(engine) as session:
+        assert not outbox.mark_failed(
+            session=session, claim=first, now=T0 + LEASE + 2 * SECOND, error="x"
+        )
+    row = _row(engine, first.notification_id)
+    assert (row.status, row.sent_at, row.last_error) == ("sent", T0 + LEASE + SECOND, None)
+    assert _claim(engine, now=T0 + 3 * LEASE, worker="w3") == []
+
+
+def test_a_workers_own_earlier_claim_is_stale_once_it_claimed_the_row_again(engine):
+    """The claim time, not only the worker, names a claim: after taking its own stale row
+    back, a worker's old claim (say, a thread still finishing the first send) counts for nothing."""
+    with transaction(engine) as session:
+        _enqueue(session)
+    [old] = _claims(engine, now=T0, worker="w1")
+    [new] = _claims(engine, now=T0 + LEASE + SECOND, worker="w1")
+    with transaction(engine) as session:
+        assert not outbox.mark_failed(session=session, claim=old, now=new.claimed_at, error="x")
+        assert outbox.mark_sent(session=session, claim=new, now=new.claimed_at)
 
 
 def test_mark_sent_is_final(engine):
     with transaction(engine) as session:
         _enqueue(session)
-    [notification_id] = _claim(engine, now=T0)
+    [claim] = _claims(engine, now=T0)
     with transaction(engine) as session:
-        row = session.get(Notification, notification_id)
-        outbox.mark_sent(session=session, notification=row, now=T0 + SECOND)  # type: ignore[arg-type]
-    row = _row(engine, notification_id)
+        assert outbox.mark_sent(session=session, claim=claim, now=T0 + SECOND)
+    row = _row(engine, claim.notification_id)
     assert (row.status, row.sent_at, row.last_error) == ("sent", T0 + SECOND, None)
     assert _claim(engine, now=T0 + timedelta(days=1)) == []  # not even as a stale claim
     with transaction(engine) as session:
@@ -173,13 +231,12 @@ def test_mark_sent_is_final(engine):
 def test_defer_hands_the_row_back_for_later(engine):
     with transaction(engine) as session:
         _enqueue(session)
-    [notification_id] = _claim(engine, now=T0)
+    [claim] = _claims(engine, now=T0)
     with transaction(engine) as session:
-        row = session.get(Notification, notification_id)
-        outbox.defer(session=session, notification=row, until=T0 + timedelta(minutes=1))  # type: ignore[arg-type]
-    assert _row(engine, notification_id).tries == 0
+        assert outbox.defer(session=session, claim=claim, until=T0 + timedelta(minutes=1))
+    assert _row(engine, claim.notification_id).tries == 0
     assert _claim(engine, now=T0 + timedelta(seconds=59)) == []
-    assert _claim(engine, now=T0 + timedelta(minutes=1)) == [notification_id]
+    assert _claim(engine, now=T0 + timedelta(minutes=1)) == [claim.notification_id]
 
 
 def test_pending_count_counts_what_is_not_yet_sent(engine):
@@ -233,13 +290,119 @@ def test_concurrent_couriers_never_claim_one_row_twice(engine):
     assert all(r.id in claims[r.claimed_by or ""] for r in rows)  # owner on file = claimer
 
 
+# --- re-armed rows: a card that shows the latest state ----------------------------------------
+
+
+def _rearm(engine, key: str = "card:1", *, now=T0) -> None:
+    with transaction(engine) as session:
+        outbox.rearm(session=session, dedupe_key=key, kind="card", recipient="U0REP1", now=now)
+
+
+def _sent(engine, claim: outbox.Claim, *, now) -> None:
+    with transaction(engine) as session:
+        assert outbox.mark_sent(session=session, claim=claim, now=now)
+
+
+def _state(engine, notification_id: int) -> tuple:
+    row = _row(engine, notification_id)
+    return (row.status, row.generation, row.next_attempt_at, row.tries)
+
+
+def test_rearm_inserts_once_then_counts_every_change_in_one_row(engine):
+    for i in range(3):
+        _rearm(engine, now=T0 + i * SECOND)
+    with transaction(engine) as session:
+        [row] = session.exec(select(Notification)).all()
+    assert (row.dedupe_key, row.status, row.generation, row.next_attempt_at) == (
+        "card:1",
+        "pending",
+        2,
+        T0,  # still due when first owed: changes due together are one send
+    )
+
+
+def test_rearm_after_sending_makes_the_row_due_again_now(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _sent(engine, claim, now=T0)
+    _rearm(engine, now=T0 + timedelta(hours=1))
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + timedelta(hours=1), 0)
+    assert _claim(engine, now=T0 + timedelta(hours=1)) == [claim.notification_id]
+
+
+def test_rearm_brings_back_a_parked_row_with_fresh_tries(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _fail(engine, claim, now=T0, retry=False)
+    _rearm(engine, now=T0 + timedelta(hours=1))
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + timedelta(hours=1), 0)
+
+
+def test_rearm_leaves_a_backoff_in_place(engine):
+    _rearm(engine)
+    [claim] = _claims(engine, now=T0)
+    _fail(engine, claim, now=T0)  # Slack failed: due again in 15 s
+    _rearm(engine, now=T0 + SECOND)
+    assert _state(engine, claim.notification_id) == ("pending", 1, T0 + 15 * SECOND, 1)
+
+
+def test_a_change_made_while_sending_sends_again_after_the_mark(engine):
+    _rearm(engine)
+    [claimed] = _claims(engine, now=T0)
+    with transaction(engine) as session:
+        sending = outbox.renew(session=session, claim=claimed, now=T0)
+    assert sending is not None and sending.generation == 0
+    _rearm(engine, now=T0 + SECOND)  # the lead changed while the card was on its way
+    assert _state(engine, sending.notification_id)[:2] == ("sending", 1)
+    _sent(engine, sending, now=T0 + 2 * SECOND)
+    assert _state(engine, sending.notification_id) == ("pending", 1, T0 + 2 * SECOND, 0)
+    [again] = _claims(engine, now=T0 + 2 * SECOND)
+    _sent(engine, again, now=T0 + 3 * SECOND)
+    assert _state(engine, again.notification_id)[:2] == ("sent", 1)
+
+
+def test_renew_reads_the_generation_current_at_the_send(engine):
+    _rearm(engine)
+    [claimed] = _claims(engine, now=T0)
+    _rearm(engine, now=T0)
+    with transaction(engine) as session:
+        sending = outbox.renew(session=session, claim=claimed, now=T0 + SECOND)
+    assert (claimed.generation, sending and sending.generation) == (0, 1)
+    _sent(engine, sending, now=T0 + SECOND)  # type: ignore[arg-type]
+    assert _state(engine, claimed.notification_id)[0] == "sent"
+
+
+def test_concurrent_rearms_are_all_counted(engine):
+    _rearm(engine)
+    workers = 4
+    start = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def change() -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(5):
+                _rearm(engine)
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=change) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with transaction(engine) as session:
+        [row] = session.exec(select(Notification)).all()
+    assert row.generation == workers * 5
+
+
 def test_exists_knows_a_key_whatever_became_of_its_message(engine):
     with transaction(engine) as session:
         assert not outbox.exists(session=session, dedupe_key="digest:daily:2026-12-07")
         _enqueue(session, "digest:daily:2026-12-07")
-    [notification_id] = _claim(engine, now=T0)
+    [claim] = _claims(engine, now=T0)
+    _sent(engine, claim, now=T0)
     with transaction(engine) as session:
-        row = session.get(Notification, notification_id)
-        outbox.mark_sent(session=session, notification=row, now=T0)
         assert outbox.exists(session=session, dedupe_key="digest:daily:2026-12-07")
         assert not outbox.exists(session=session, dedupe_key="digest:daily:2026-12-08")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from sla.policy_file import parse_policy
 from sla.routing import LeadTraits, RepStanding, RoutingStrategy, route
 from storage.engine import transaction
 from storage.models import ProcessedRequest, Rep
 from storage.repositories import reps, requests
-from tests.storage.conftest import T0, add_leads, lead_row
+from tests.conftest import wait_queued_behind
+from tests.storage.conftest import T0, add_leads, fresh_session, lead_row, pg_only
 
 POLICY = parse_policy(
     """
@@ -39,24 +42,54 @@ def test_replay_of_an_unknown_request_is_none(engine):
         assert requests.replay(session=session, key="slack:1") is None
 
 
-def test_remember_then_replay_returns_the_first_reply(engine):
+def test_claim_then_remember_then_replay_returns_the_reply(engine):
     reply = {"response_type": "ephemeral", "text": "Logged attempt 1 of 5 ✓", "n": [1, None]}
     with transaction(engine) as session:
-        assert requests.remember(session=session, key="slack:1", response=reply, now=T0)
+        assert requests.claim(session=session, key="slack:1", now=T0)
+        requests.remember(session=session, key="slack:1", response=reply)
     with transaction(engine) as session:
-        assert requests.replay(session=session, key="slack:1") == reply
-        assert not requests.remember(
-            session=session, key="slack:1", response={"text": "other"}, now=T0 + timedelta(1)
-        )
-    with transaction(engine) as session:
+        assert not requests.claim(session=session, key="slack:1", now=T0 + timedelta(1))
         assert requests.replay(session=session, key="slack:1") == reply
         row = session.get(ProcessedRequest, "slack:1")
         assert row is not None and row.created_at == T0
 
 
+def test_a_rolled_back_claim_leaves_the_key_free(engine):
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        assert requests.claim(session=session, key="slack:1", now=T0)
+        raise RuntimeError("the work failed")
+    with transaction(engine) as session:
+        assert requests.replay(session=session, key="slack:1") is None
+        assert requests.claim(session=session, key="slack:1", now=T0)
+
+
+def test_a_concurrent_claim_waits_for_the_holder_and_then_loses(engine):
+    """The second delivery blocks on the first's uncommitted claim, then sees its reply."""
+    pg_only(engine, "SQLite's write lock keeps the second transaction from starting at all")
+    outcome: dict[str, object] = {}
+    with fresh_session(engine) as first:
+        assert requests.claim(session=first, key="slack:1", now=T0)
+
+        def second() -> None:
+            with transaction(engine) as session:
+                won = requests.claim(session=session, key="slack:1", now=T0)
+                outcome["won"] = won
+                outcome["reply"] = requests.replay(session=session, key="slack:1")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        holder = first.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        wait_queued_behind(engine, holder, 1)  # blocked on the uncommitted claim
+        requests.remember(session=first, key="slack:1", response={"text": "first"})
+        first.commit()
+        thread.join(timeout=10)
+    assert outcome == {"won": False, "reply": {"text": "first"}}
+
+
 def test_replay_returns_a_copy(engine):
     with transaction(engine) as session:
-        requests.remember(session=session, key="k", response={"text": "a"}, now=T0)
+        requests.claim(session=session, key="k", now=T0)
+        requests.remember(session=session, key="k", response={"text": "a"})
         replayed = requests.replay(session=session, key="k")
         assert replayed is not None
         replayed["text"] = "changed"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from bot.sandbox import Sandbox
+from sqlalchemy import text
+
+from bot.sandbox import HttpAnswer, Sandbox
 from bot.scheduler import run_tick
 from bot.wiring import build_process
+from storage.engine import make_engine
 from tests.bot.e2e.conftest import (
     BREACH,
     CHANNEL,
@@ -21,7 +25,9 @@ from tests.bot.e2e.conftest import (
     local,
     new_lead,
     posts,
+    reply,
 )
+from tests.conftest import wait_queued_behind
 
 
 def all_at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -45,6 +51,62 @@ def all_at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+@contextmanager
+def attempts_held(database_url: str) -> Iterator[Callable[[int], None]]:
+    """Hold PostgreSQL's write lock on `attempts`, so concurrent requests stop just before they
+    record their attempt, each having done whatever it does first.
+
+    Yields `wait_queued(n)`, which returns once n sessions are queued behind the lock (directly
+    or behind one another); leaving the block releases it. SQLite runs whole units of work one
+    at a time (`BEGIN IMMEDIATE`), so there nothing is held and `wait_queued` returns at once.
+    """
+    if not database_url.startswith("postgresql"):
+        yield lambda n: None
+        return
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("LOCK TABLE attempts IN EXCLUSIVE MODE"))
+            pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            yield lambda n: wait_queued_behind(engine, pid, n)
+            holder.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_slack_retry_racing_the_original_records_the_attempt_once(
+    box: Sandbox, database_url: str
+):
+    """Slack retries a slow `/attempt` (same trigger_id) while the original is still working.
+
+    On PostgreSQL both requests are held inside their transactions until both are queued, so
+    the retry cannot simply read a committed reply: it must lose to the original's claim.
+    """
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 15))
+    body = box.command_body(owner, "/attempt", "lead-1 call no-answer", trigger_id="trig-race")
+    form = "application/x-www-form-urlencoded"
+    answers: dict[str, HttpAnswer] = {}
+
+    def deliver(name: str, retry_num: int | None) -> None:
+        answers[name] = box.signed_post(body, form, retry_num=retry_num)
+
+    threads = [
+        threading.Thread(target=deliver, args=("original", None)),
+        threading.Thread(target=deliver, args=("retry", 1)),
+    ]
+    with attempts_held(database_url) as wait_queued:
+        for thread in threads:
+            thread.start()
+        wait_queued(2)
+    for thread in threads:
+        thread.join(timeout=30)
+    original, retry = answers["original"], answers["retry"]
+    assert "attempt 1 of 5" in reply(original)
+    assert retry.json() == original.json()
+    assert len(lead(box, "lead-1")["attempts"]) == 1
 
 
 def test_the_same_lead_posted_concurrently_is_stored_and_announced_once(box: Sandbox):
