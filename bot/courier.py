@@ -2,9 +2,9 @@
 
 Claiming is a database operation (see `storage.repositories.outbox.claim_due`), so any number
 of replicas can run the courier and each message still goes out once. A batch is claimed at
-once, but each notification's claim is renewed right before it is sent, and one no longer
-held (taken over after its lease) is skipped; so the lease only has to outlast one send,
-which `lease_for` derives from the Slack wrapper's worst case. A failed send stays in the
+once with a short lease (`QUEUED_LEASE`), and each notification's claim is renewed right
+before it is sent, for as long as one send can take (`lease_for`, from the Slack wrapper's
+worst case); one no longer held (taken over after its lease) is skipped. A failed send stays in the
 outbox with backoff and is retried until Slack takes it. Alerts of one kind to one
 recipient that are due together go out as one message, which keeps channels readable and
 inside the one-post-per-second-per-channel limit.
@@ -34,12 +34,16 @@ CALLS_PER_SEND = 3
 conversations.open and chat.postMessage for a fresh card."""
 
 
+QUEUED_LEASE = timedelta(minutes=5)
+"""How long a claimed notification may wait in a courier's batch before another replica may take
+it: what a courier that died mid-batch costs the notifications it had not reached yet."""
+
+
 def lease_for(slack: SlackApi) -> timedelta:
-    """How long a claim lasts unrenewed: twice the longest one send can take, leaving room
-    for pacing waits, the database and clocks that differ a little between replicas. With
-    SlackApi's defaults a call takes at most 400 s (4 tries timing out at 10 s, 3 waits of up
-    to 120 s), so the lease is 40 minutes. That is also how long the notifications of a
-    courier that died mid-batch wait before another replica sends them."""
+    """How long a claim lasts once its send has begun: twice the longest one send can take,
+    leaving room for pacing waits, the database and clocks that differ a little between
+    replicas. With SlackApi's defaults a call takes at most 400 s (4 tries timing out at 10 s,
+    3 waits of up to 120 s), so this lease is 40 minutes."""
     return 2 * CALLS_PER_SEND * slack.longest_call
 
 
@@ -83,7 +87,7 @@ class Courier:
         rt = self._runtime
         with rt.transaction() as session:
             rows = outbox.claim_due(
-                session=session, now=rt.clock(), worker=rt.worker, limit=limit, lease=self._lease
+                session=session, now=rt.clock(), worker=rt.worker, limit=limit, lease=QUEUED_LEASE
             )
             return [
                 _Owed(
@@ -109,7 +113,7 @@ class Courier:
         with rt.transaction() as session:
             now = rt.clock()
             for owed in group:
-                claim = outbox.renew(session=session, claim=owed.claim, now=now)
+                claim = outbox.renew(session=session, claim=owed.claim, now=now, lease=self._lease)
                 if claim is None:
                     log.info(
                         "notification %s is no longer ours (taken over); not sending it",

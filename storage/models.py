@@ -137,6 +137,7 @@ class Notification(SQLModel, table=True):
     generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = _utc(nullable=True)
+    lease_until: datetime | None = _utc(nullable=True)  # a claim not renewed by then is free
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)

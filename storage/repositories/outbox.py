@@ -129,20 +129,18 @@ def claim_due(
     """Take up to `limit` due notifications for this worker, oldest first.
 
     A claim is a conditional update that must change the row, so two replicas never both
-    send one message. A claim older than `lease` (a worker that died mid-send) is taken over;
-    a worker still alive renews its claim right before each send, so the lease has to outlast
-    one send, not the whole batch.
+    send one message. It lasts `lease` while it waits in the worker's batch; `renew`, right
+    before the send, extends it for as long as a send may take. A claim whose lease has run
+    out (a worker that died, or fell behind) is taken over, and the old holder's `renew` and
+    marks then find it gone.
     """
-    stale = now - lease
+    free = or_(
+        (col(Notification.status) == "pending") & (col(Notification.next_attempt_at) <= now),
+        (col(Notification.status) == "sending") & (col(Notification.lease_until) < now),
+    )
     candidates = session.exec(
         select(Notification.id)
-        .where(
-            or_(
-                (col(Notification.status) == "pending")
-                & (col(Notification.next_attempt_at) <= now),
-                (col(Notification.status) == "sending") & (col(Notification.claimed_at) < stale),
-            )
-        )
+        .where(free)
         .order_by(col(Notification.next_attempt_at), col(Notification.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -151,15 +149,8 @@ def claim_due(
     for notification_id in candidates:
         result = session.execute(
             update(Notification)
-            .where(
-                col(Notification.id) == notification_id,
-                or_(
-                    col(Notification.status) == "pending",
-                    (col(Notification.status) == "sending")
-                    & (col(Notification.claimed_at) < stale),
-                ),
-            )
-            .values(status="sending", claimed_by=worker, claimed_at=now)
+            .where(col(Notification.id) == notification_id, free)
+            .values(status="sending", claimed_by=worker, claimed_at=now, lease_until=now + lease)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             row = session.get(Notification, notification_id, populate_existing=True)
@@ -192,8 +183,8 @@ def _held(session: Session, claim: Claim) -> Notification | None:
     ).first()
 
 
-def renew(*, session: Session, claim: Claim, now: datetime) -> Claim | None:
-    """Restart the lease of a claim about to be acted on; None when it was taken over or
+def renew(*, session: Session, claim: Claim, now: datetime, lease: timedelta) -> Claim | None:
+    """Restart a claim about to be acted on, for `lease`; None when it was taken over or
     finished meanwhile, and the caller must then leave the notification alone.
 
     The renewed claim carries the row's current generation: read the state to send after
@@ -202,7 +193,7 @@ def renew(*, session: Session, claim: Claim, now: datetime) -> Claim | None:
     row = _held(session, claim)
     if row is None:
         return None
-    row.claimed_at = now
+    row.claimed_at, row.lease_until = now, now + lease
     session.add(row)
     session.flush()
     return Claim(claim.notification_id, claim.worker, now, row.generation)

@@ -160,10 +160,30 @@ def test_renewing_restarts_the_lease(engine):
         _enqueue(session)
     [claim] = _claims(engine, now=T0, worker="w1")
     with transaction(engine) as session:
-        renewed = outbox.renew(session=session, claim=claim, now=T0 + LEASE - SECOND)
+        renewed = outbox.renew(session=session, claim=claim, now=T0 + LEASE - SECOND, lease=LEASE)
     assert renewed == outbox.Claim(claim.notification_id, "w1", T0 + LEASE - SECOND, 0)
     assert _claim(engine, now=T0 + LEASE + SECOND, worker="w2") == []  # the renewal holds
     assert _claim(engine, now=T0 + 2 * LEASE, worker="w2") == [claim.notification_id]
+
+
+def test_a_claim_lapses_soon_while_queued_and_late_once_its_send_began(engine):
+    queued, sending = timedelta(minutes=5), timedelta(minutes=40)
+    with transaction(engine) as session:
+        _enqueue(session, "reached")
+        _enqueue(session, "not-reached")
+    with transaction(engine) as session:
+        rows = outbox.claim_due(session=session, now=T0, worker="w1", limit=10, lease=queued)
+        claims = {row.dedupe_key: outbox.claim_of(row) for row in rows}
+    with transaction(engine) as session:  # w1 starts sending one, then dies
+        outbox.renew(session=session, claim=claims["reached"], now=T0 + SECOND, lease=sending)
+    later = T0 + queued + SECOND
+    with transaction(engine) as session:
+        taken = outbox.claim_due(session=session, now=later, worker="w2", limit=10, lease=queued)
+        assert [row.dedupe_key for row in taken] == ["not-reached"]
+    for at, free in ((T0 + SECOND + sending, False), (T0 + SECOND + sending + SECOND, True)):
+        with transaction(engine) as session:
+            taken = outbox.claim_due(session=session, now=at, worker="w3", limit=10, lease=queued)
+            assert ("reached" in [row.dedupe_key for row in taken]) is free
 
 
 def test_a_claim_taken_over_can_no_longer_renew_mark_or_defer(engine):
@@ -173,7 +193,7 @@ def test_a_claim_taken_over_can_no_longer_renew_mark_or_defer(engine):
     [new] = _claims(engine, now=T0 + LEASE + SECOND, worker="w2")
     later = T0 + LEASE + 2 * SECOND
     with transaction(engine) as session:
-        assert outbox.renew(session=session, claim=old, now=later) is None
+        assert outbox.renew(session=session, claim=old, now=later, lease=LEASE) is None
         assert not outbox.mark_sent(session=session, claim=old, now=later)
         assert not outbox.mark_failed(session=session, claim=old, now=later, error="late")
         assert not outbox.defer(session=session, claim=old, until=later)
@@ -350,7 +370,7 @@ def test_a_change_made_while_sending_sends_again_after_the_mark(engine):
     _rearm(engine)
     [claimed] = _claims(engine, now=T0)
     with transaction(engine) as session:
-        sending = outbox.renew(session=session, claim=claimed, now=T0)
+        sending = outbox.renew(session=session, claim=claimed, now=T0, lease=LEASE)
     assert sending is not None and sending.generation == 0
     _rearm(engine, now=T0 + SECOND)  # the lead changed while the card was on its way
     assert _state(engine, sending.notification_id)[:2] == ("sending", 1)
@@ -366,7 +386,7 @@ def test_renew_reads_the_generation_current_at_the_send(engine):
     [claimed] = _claims(engine, now=T0)
     _rearm(engine, now=T0)
     with transaction(engine) as session:
-        sending = outbox.renew(session=session, claim=claimed, now=T0 + SECOND)
+        sending = outbox.renew(session=session, claim=claimed, now=T0 + SECOND, lease=LEASE)
     assert (claimed.generation, sending and sending.generation) == (0, 1)
     _sent(engine, sending, now=T0 + SECOND)  # type: ignore[arg-type]
     assert _state(engine, claimed.notification_id)[0] == "sent"

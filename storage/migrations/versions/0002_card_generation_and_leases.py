@@ -1,4 +1,5 @@
-"""notifications.generation: a lead's card is one outbox row per assignment, re-armed on change
+"""notifications.generation and lease_until: one re-armed card row per assignment; claims that
+lapse soon while queued and late once sending
 
 Revision ID: 0002
 Revises: 0001
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import storage.types
 
 revision = "0002"
 down_revision = "0001"
@@ -22,9 +25,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("generation", sa.Integer(), server_default="0", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("lease_until", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("lease_until")
         batch_op.drop_column("generation")
