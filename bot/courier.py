@@ -89,18 +89,31 @@ class Courier:
             rows = outbox.claim_due(
                 session=session, now=rt.clock(), worker=rt.worker, limit=limit, lease=QUEUED_LEASE
             )
-            return [
-                _Owed(
-                    claim=outbox.claim_of(r),
-                    kind=NoticeKind(r.kind),
-                    recipient=r.recipient,
-                    text=r.text,
-                    blocks=r.blocks,
-                    lead_id=r.lead_id,
-                    assignment_id=r.assignment_id,
+            owed = []
+            for r in rows:
+                if r.kind not in NoticeKind.__members__.values():
+                    # written by another version of leadclock: park it rather than fail every pass
+                    log.error("notification %s has unknown kind %r; parked", r.id, r.kind)
+                    outbox.mark_failed(
+                        session=session,
+                        claim=outbox.claim_of(r),
+                        now=rt.clock(),
+                        error=f"unknown kind {r.kind!r}",
+                        retry=False,
+                    )
+                    continue
+                owed.append(
+                    _Owed(
+                        claim=outbox.claim_of(r),
+                        kind=NoticeKind(r.kind),
+                        recipient=r.recipient,
+                        text=r.text,
+                        blocks=r.blocks,
+                        lead_id=r.lead_id,
+                        assignment_id=r.assignment_id,
+                    )
                 )
-                for r in rows
-            ]
+            return owed
 
     def _renewed(self, group: list[_Owed]) -> list[_Owed]:
         """The group's notifications this worker still holds, each lease restarted now.

@@ -19,6 +19,7 @@ from bot.sandbox import BOT_TOKEN, Sandbox
 from bot.wiring import Process, build_process
 from sla.lead import AttemptChannel
 from storage.models import Notification
+from storage.repositories import outbox
 from tests.bot.e2e.conftest import (
     BREACH,
     CHANNEL,
@@ -95,6 +96,27 @@ def test_a_breach_alert_slack_refuses_is_sent_later_exactly_once(box: Sandbox):
     box.tick(local(7, 13, 30))
     for recipient in (owner, CHANNEL, MANAGER):
         assert len(alerts(box, recipient, BREACH)) == 1, recipient
+
+
+def test_a_notification_of_a_kind_this_version_does_not_know_is_parked_not_fatal(box: Sandbox):
+    assert box.process is not None
+    runtime = box.process.runtime
+    with runtime.transaction() as session:  # as a newer leadclock sharing the database might
+        outbox.enqueue(
+            session=session,
+            dedupe_key="future:1",
+            kind="hologram",
+            recipient=CHANNEL,
+            now=box.clock(),
+            text="from the future",
+        )
+    owner = new_lead(box)["assignee"]  # its card goes out despite the stranger in the queue
+    assert card_of(box, owner, "lead-1")
+    box.tick(local(7, 9, 0))
+    with runtime.transaction() as session:
+        parked = session.exec(select(Notification).where(Notification.kind == "hologram")).one()
+    assert (parked.status, parked.last_error) == ("failed", "unknown kind 'hologram'")
+    assert not any("from the future" in str(c.params) for c in box.slack.calls())
 
 
 def test_two_couriers_on_one_database_never_send_twice(box: Sandbox):
