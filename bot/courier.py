@@ -193,7 +193,7 @@ class Courier:
         place stored for the edits after it.
         """
         rt = self._runtime
-        with rt.transaction() as session:
+        with rt.transaction(write=False) as session:
             record = leads.load_record(session=session, lead_id=owed.lead_id or 0)
             assignment = next(
                 (a for a in (record.assignments if record else ()) if a.id == owed.assignment_id),

@@ -103,7 +103,7 @@ def create_http_app(
         ):
             return jsonify(error="missing or bad credentials"), 401
         number = parse_lead_ref(reference)
-        with runtime.transaction() as session:
+        with runtime.transaction(write=False) as session:
             record = leads.load_record(session=session, lead_id=number) if number else None
         if record is None:
             return jsonify(error=f"no lead {reference!r}"), 404

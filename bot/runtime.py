@@ -38,6 +38,7 @@ class Runtime:
     """Called after a transaction that enqueued notifications: wakes the courier."""
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with transaction(self.engine) as session:
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A unit of work; `write=False` for one that only reads (see `storage.engine`)."""
+        with transaction(self.engine, write=write) as session:
             yield session

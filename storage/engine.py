@@ -45,20 +45,21 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit when the block ends normally, roll back when it raises.
 
     Repositories only flush; the caller that opened the transaction decides when work is done.
 
-    On SQLite the unit of work takes the write lock up front (`BEGIN IMMEDIATE`), waiting out
+    On SQLite a unit that writes takes the write lock up front (`BEGIN IMMEDIATE`), waiting out
     `busy_timeout` if another connection holds it. Left to pysqlite, the transaction began
     lazily (at a SAVEPOINT or the first write), so a unit that read and then wrote — a sweep,
     an outbox claim — had to upgrade a stale read snapshot while another connection wrote, and
-    SQLite answers that with an immediate "database is locked" instead of waiting.
+    SQLite answers that with an immediate "database is locked" instead of waiting. A unit with
+    `write=False` only reads: it takes no lock, so under WAL it never waits for a writer.
     """
     with Session(engine, expire_on_commit=False) as session:
         try:
-            if engine.dialect.name == "sqlite":
+            if write and engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()

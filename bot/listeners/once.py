@@ -47,6 +47,14 @@ def run_once(runtime: Runtime, body: dict[str, Any], work: Callable[[Session], R
     return reply
 
 
+def run_read(runtime: Runtime, work: Callable[[Session], Reply]) -> Reply:
+    """Answer a request that only reads: no claim is needed (a repeat answers the same way,
+    changing nothing), and no write lock is taken, so it never queues behind a scheduler pass.
+    Only for work that writes nothing: it has neither the claim nor the lock."""
+    with runtime.transaction(write=False) as session:
+        return work(session)
+
+
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> Reply:
     reply: Reply = {"response_type": "ephemeral", "text": text}
     if blocks:

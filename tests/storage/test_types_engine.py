@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import exc
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -156,3 +156,20 @@ def test_a_transaction_is_one_unit_even_when_it_uses_savepoints(engine):
             raise RuntimeError("the caller fails after the savepoint was released")
     with transaction(engine) as session:
         assert session.get(Rep, "U0SAVEPOINT") is None
+
+
+def test_a_reading_unit_never_waits_for_a_writer(engine):
+    """Slash commands that only read must answer while a scheduler pass holds SQLite's lock."""
+    if engine.dialect.name == "sqlite":  # a short busy timeout: waiting would fail, not hang
+        engine.pool.dispose()
+        event.listen(
+            engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout=200"), insert=False
+        )
+    with transaction(engine) as writer:
+        writer.add(Rep(slack_id="U0WRITER"))
+        writer.flush()
+        with transaction(engine, write=False) as reader:
+            assert reader.get(Rep, "U0WRITER") is None  # the writer has not committed yet
+            assert reader.exec(select(Rep)).all() == []
+    with transaction(engine, write=False) as reader:
+        assert reader.get(Rep, "U0WRITER") is not None

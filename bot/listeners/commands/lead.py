@@ -17,7 +17,7 @@ from bot.flows.closing import close_lead
 from bot.flows.reassign import reassign_lead
 from bot.listeners.commands import parsing
 from bot.listeners.context import runtime_of
-from bot.listeners.once import Reply, ephemeral, run_once
+from bot.listeners.once import Reply, ephemeral, run_once, run_read
 from bot.runtime import Runtime
 from sla.lead import LeadStatus, parse_lead_ref
 from storage.repositories import leads
@@ -38,7 +38,7 @@ def lead_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack(**ephemeral(LEAD_HELP))
         return
     if verb == "list":
-        ack(**run_once(runtime, body, lambda session: _list(session, runtime, actor)))
+        ack(**run_read(runtime, lambda session: _list(session, runtime, actor)))
         return
     if verb in _CLOSE:
         usage = f"/lead {verb} LEAD" + (" REASON…" if verb != "convert" else "")
@@ -71,7 +71,7 @@ def lead_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             f"{LEAD_HELP}"
         )
     reference = args[0]
-    ack(**run_once(runtime, body, lambda session: _show(session, runtime, reference)))
+    ack(**run_read(runtime, lambda session: _show(session, runtime, reference)))
 
 
 def _show(session: Session, runtime: Runtime, reference: str) -> Reply:

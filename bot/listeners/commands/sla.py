@@ -15,7 +15,7 @@ from bot.flows.presence import come_back, go_away
 from bot.flows.status import current_figures
 from bot.listeners.commands import parsing
 from bot.listeners.context import runtime_of
-from bot.listeners.once import Reply, ephemeral, run_once
+from bot.listeners.once import Reply, ephemeral, run_once, run_read
 from bot.runtime import Runtime
 
 AWAY_USAGE = "/sla away [until YYYY-MM-DD]"
@@ -29,7 +29,7 @@ def sla_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     if verb == "help":
         ack(**ephemeral(SLA_HELP))
     elif verb == "status":
-        ack(**run_once(runtime, body, lambda session: _status(session, runtime)))
+        ack(**run_read(runtime, lambda session: _status(session, runtime)))
     elif verb == "away":
         until = None
         if len(args) == 3 and args[1].lower() == "until":

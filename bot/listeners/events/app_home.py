@@ -18,7 +18,7 @@ def app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
     runtime = runtime_of(context)
     user = event["user"]
     now = runtime.clock()
-    with runtime.transaction() as session:
+    with runtime.transaction(write=False) as session:
         records = [
             r
             for lead in leads.open_leads_of(session=session, assignee=user)
