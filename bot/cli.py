@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -79,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, PolicyError) as error:
         print(f"leadclock: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `leadclock demo | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
 
 
 def _run(args: argparse.Namespace) -> int:
