@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -65,7 +66,10 @@ class Sandbox:
         self.intake_secret = intake_secret
         self.database_url = database_url
         self.slack = SlackStandIn()
-        self._triggers = itertools.count(1)
+        # Slack's trigger and event ids are unique across a workspace; so are ours, across
+        # sandboxes sharing one database (a replica, a restart), or the retry guard would
+        # take a new request for a repeat of another sandbox's
+        self._triggers = (f"{uuid.uuid4().hex[:8]}.{n}" for n in itertools.count(1))
         self.process: Process | None = None
         self._server: HttpServer | None = None
 

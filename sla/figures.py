@@ -143,19 +143,26 @@ def credits(lead: LeadFacts, *, now: datetime) -> list[tuple[str | None, str]]:
     if lead.status.is_open:
         out.append((owner, "open"))
     due, made = lead.first_contact_due, lead.first_contact_at
-    missed = any(kind == "first_contact" for kind, _ in lead.breaches)
+    missed_by = [by for kind, by in lead.breaches if kind == "first_contact"]
     if made is not None:
-        by = owner_at(lead.stints, made)
-        out += [(by, "first_contacts_owed"), (by, "contacted")]
-        if due is not None and made <= due and not missed:
-            out.append((by, "contacted_on_time"))
-    elif due is not None and now > due and lead.status is not LeadStatus.REJECTED:
-        out.append((owner_at(lead.stints, due), "first_contacts_owed"))
-        if lead.status.is_open:
+        out.append((owner_at(lead.stints, made), "contacted"))
+    if made is not None and due is not None and made <= due and not missed_by:
+        by = owner_at(lead.stints, made)  # on time: the credit is whoever made the contact
+        out += [(by, "first_contacts_owed"), (by, "contacted_on_time")]
+    elif due is not None and (made is not None or now > due) and not _marketings(lead):
+        # late, or still missing: it counts against whoever owned the lead at the deadline
+        charged = missed_by[0] if missed_by else owner_at(lead.stints, due)
+        out.append((charged, "first_contacts_owed"))
+        if made is None and lead.status.is_open:
             out.append((owner, "awaiting_overdue"))
     out += [(by, "breaches") for _, by in lead.breaches]
     out += [(owner_at(lead.stints, at), "attempts") for at in lead.attempt_times]
     return out
+
+
+def _marketings(lead: LeadFacts) -> bool:
+    """A lead sales rejected and never contacted is marketing's miss, not a late first contact."""
+    return lead.status is LeadStatus.REJECTED and lead.first_contact_at is None
 
 
 def tally(facts: Iterable[LeadFacts], *, now: datetime) -> Tally:

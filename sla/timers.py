@@ -26,7 +26,6 @@ from enum import StrEnum
 
 from sla.cadence import AttemptFact
 from sla.calendar import BusinessCalendar
-from sla.lead import AttemptOutcome
 from sla.policy import SlaTerms
 
 _MINUTE, _HOUR = timedelta(minutes=1), timedelta(hours=1)
@@ -108,8 +107,6 @@ class Timer:
 
 
 def gaps(
-    terms: SlaTerms,
-    calendar: BusinessCalendar,
     *,
     window_start: datetime,
     first_contact_due: datetime,
@@ -120,8 +117,9 @@ def gaps(
 
     `window_start` is when the first-contact clock started: qualification, or the reassignment
     that gave the lead a fresh window. `closed_at` ends a gap still running when the lead closed.
-    The chain agrees with `sla.cadence.cadence_state`: no follow-up after `min_attempts`
-    attempts or after a connected one.
+    Each follow-up gap runs to the deadline its attempt stored (`AttemptFact.follow_up_due`),
+    and the chain ends at an attempt that set none, so it agrees with
+    `sla.cadence.cadence_state` and never changes when the policy does.
     """
     ordered = sorted(attempts, key=lambda a: a.at.astimezone(UTC))
     times = [a.at.astimezone(UTC) for a in ordered]
@@ -131,11 +129,10 @@ def gaps(
 
     chain = [Gap(DeadlineKind.FIRST_CONTACT, window_start, first_contact_due, *end(0))]
     for number, attempt in enumerate(ordered, start=1):
-        if number >= terms.min_attempts or attempt.outcome is AttemptOutcome.CONNECTED:
+        if attempt.follow_up_due is None:
             break
-        at = times[number - 1]
-        deadline = calendar.add(at, terms.follow_up_within)
-        chain.append(Gap(DeadlineKind.FOLLOW_UP, at, deadline, *end(number)))
+        deadline = attempt.follow_up_due.astimezone(UTC)
+        chain.append(Gap(DeadlineKind.FOLLOW_UP, times[number - 1], deadline, *end(number)))
     return tuple(chain)
 
 

@@ -88,6 +88,7 @@ class Attempt(SQLModel, table=True):
     at: datetime = _utc()
     by: str = Field(max_length=32)
     note: str | None = Field(default=None, max_length=2000)
+    follow_up_due: datetime | None = _utc(nullable=True)  # the deadline it set for the next one
 
 
 class Breach(SQLModel, table=True):

@@ -21,12 +21,14 @@ class AttemptRecord:
     at: datetime
     by: str
     note: str | None
+    follow_up_due: datetime | None = None
 
     def fact(self) -> AttemptFact:
         return AttemptFact(
             at=self.at,
             channel=AttemptChannel(self.channel),
             outcome=AttemptOutcome(self.outcome) if self.outcome else None,
+            follow_up_due=self.follow_up_due,
         )
 
 

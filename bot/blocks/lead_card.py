@@ -16,9 +16,7 @@ from storage.records import AssignmentRecord, LeadRecord
 def cadence_of(record: LeadRecord, policy: Policy) -> CadenceState | None:
     if record.first_contact_due is None:
         return None
-    return cadence_state(
-        policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
-    )
+    return cadence_state(policy.sla, record.first_contact_due, record.attempt_facts)
 
 
 def _deadline_line(

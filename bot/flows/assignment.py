@@ -13,11 +13,11 @@ from bot.flows.notices import NoticeKind
 from bot.flows.schedule import reschedule
 from sla.lead import AttemptOutcome, format_lead_id, open_status
 from sla.policy import Policy
-from sla.routing import LeadTraits, RoutingDecision, route
+from sla.routing import LeadTraits, RepStanding, RoutingDecision, route
 from storage.models import Assignment, Lead
 from storage.repositories import leads, outbox, reps
 
-WAITING_BATCH = 50
+WAITING_PAGE = 200
 
 
 def route_lead(
@@ -53,21 +53,36 @@ def assign_waiting(session: Session, *, policy: Policy, now: datetime) -> list[L
 
     Runs before a new lead is routed and at the start of every scheduler pass, so a lead that
     waited is served before one that just arrived. With nobody waiting it costs one index probe;
-    when no rep can take anything (all away or full) it stops after one look at the team instead
-    of routing each waiting lead in vain.
+    when no rep can take anything (all away or full) it stops after one look at the team. A lead
+    that only a full rep may take (its region, say) is passed over, not waited on, so it never
+    holds up the leads behind it; each is tried in memory first, and routed for real only when
+    someone can take it.
     """
-    waiting = leads.waiting(session=session, limit=WAITING_BATCH)
-    if not waiting or not any(
-        not s.away and s.open_leads < s.rep.max_open
-        for s in reps.standings(session=session, policy=policy, now=now)
-    ):
+    page = leads.waiting(session=session, limit=WAITING_PAGE)
+    if not page:
         return []
-    placed = []
-    for lead in waiting:
-        if route_lead(session, lead, policy=policy, now=now).assignee is not None:
+    standings = reps.standings(session=session, policy=policy, now=now)
+    placed: list[Lead] = []
+    while page and _room(standings):
+        for lead in page:
+            traits = LeadTraits(region=lead.region, segment=lead.segment)
+            if route(policy.routing_strategy, standings, traits).assignee is None:
+                continue
+            route_lead(session, lead, policy=policy, now=now)
             reschedule(session, lead, policy=policy, now=now)
             placed.append(lead)
+            standings = reps.standings(session=session, policy=policy, now=now)
+            if not _room(standings):
+                return placed
+        last = page[-1]
+        page = leads.waiting(
+            session=session, limit=WAITING_PAGE, after=(last.qualified_at, last.id or 0)
+        )
     return placed
+
+
+def _room(standings: list[RepStanding]) -> bool:
+    return any(not s.away and s.open_leads < s.rep.max_open for s in standings)
 
 
 def hand_over(

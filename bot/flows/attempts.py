@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.flows.access import lead_for_action
 from bot.flows.cards import refresh_current_card
 from bot.flows.schedule import reschedule
-from sla.cadence import CadenceState, cadence_state
+from sla.cadence import CadenceState, cadence_state, follow_up_due
 from sla.lead import AttemptChannel, AttemptOutcome, open_status
 from sla.policy import Policy
 from storage.models import Attempt
@@ -38,6 +38,8 @@ def log_attempt(
     now: datetime,
 ) -> AttemptLogged:
     lead = lead_for_action(session, reference, actor=actor, policy=policy)
+    earlier = leads.load_record(session=session, lead_id=lead.id or 0)
+    assert earlier is not None
     leads.add_attempt(
         session=session,
         attempt=Attempt(
@@ -47,6 +49,9 @@ def log_attempt(
             at=now,
             by=actor,
             note=note,
+            follow_up_due=follow_up_due(
+                policy.sla, policy.calendar, earlier.attempt_facts, now, outcome
+            ),
         ),
     )
     first = lead.first_contact_at is None
@@ -55,9 +60,7 @@ def log_attempt(
     session.flush()
     record = leads.load_record(session=session, lead_id=lead.id or 0)
     assert record is not None and record.first_contact_due is not None
-    state = cadence_state(
-        policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
-    )
+    state = cadence_state(policy.sla, record.first_contact_due, record.attempt_facts)
     lead.status = open_status(
         owned=lead.assignee is not None, attempts=state.attempts, connected=state.connected
     )

@@ -37,9 +37,7 @@ def close_lead(
     if status is LeadStatus.DISQUALIFIED:
         record = leads.load_record(session=session, lead_id=lead.id or 0)
         assert record is not None and record.first_contact_due is not None
-        state = cadence_state(
-            policy.sla, policy.calendar, record.first_contact_due, record.attempt_facts
-        )
+        state = cadence_state(policy.sla, record.first_contact_due, record.attempt_facts)
         refusal = state.refusal(when)
         if refusal:
             raise Refused(

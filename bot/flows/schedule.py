@@ -22,8 +22,6 @@ def gaps_of(record: LeadRecord, policy: Policy) -> tuple[Gap, ...]:
     if record.first_contact_due is None:
         return ()
     return gaps(
-        policy.sla,
-        policy.calendar,
         window_start=record.window_opened_at or record.qualified_at,
         first_contact_due=record.first_contact_due,
         attempts=record.attempt_facts,

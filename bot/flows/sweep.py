@@ -97,8 +97,7 @@ def _check(
         elif timer.stale(now):
             continue  # its deadline has passed; the breach says what matters
         elif timer is nudge:
-            _nudge(session, record, timer, policy=policy, now=now)
-            report.reminders += 1
+            report.reminders += _nudge(session, record, timer, policy=policy, now=now)
         card_owed = True
     if card_owed:
         refresh_current_card(session, lead.id or 0, now=now)
@@ -145,6 +144,7 @@ def _breach(
         and gap.kind is DeadlineKind.FIRST_CONTACT
         and gap.is_open
         and current
+        and current == owner  # not when a manager already moved it after the deadline
     ):
         successor = _reassign_after_breach(session, lead, current, policy=policy, now=now)
     if successor:
@@ -152,6 +152,8 @@ def _breach(
         facts += f" · handed to <@{successor}> with a fresh {fresh} window"
         ask = f"It has moved to <@{successor}>; nothing more is needed from you"
     audience = [(current, f"{facts}. {ask}" if gap.is_open else facts)]
+    if owner and owner != current:  # the rep it counts against hears of it too
+        audience.append((owner, facts))
     audience.append((policy.slack.sla_channel, facts))
     audience += [(manager, facts) for manager in sorted(policy.slack.managers)]
     key = f"{gap.kind}:{gap.deadline.isoformat()}"
@@ -183,9 +185,10 @@ def _reassign_after_breach(
 
 def _nudge(
     session: Session, record: LeadRecord, timer: Timer, *, policy: Policy, now: datetime
-) -> None:
+) -> bool:
+    """Owe the owner a nudge; False when the lead has no owner to nudge."""
     if not record.assignee:
-        return
+        return False
     what = "First contact" if timer.deadline_kind is DeadlineKind.FIRST_CONTACT else "Next attempt"
     outbox.enqueue(
         session=session,
@@ -200,3 +203,4 @@ def _nudge(
             f"{time_left(policy.calendar, now, timer.deadline)}"
         ),
     )
+    return True

@@ -98,15 +98,23 @@ def claim_due(*, session: Session, now: datetime, limit: int) -> list[Lead]:
     return list(session.exec(statement).all())
 
 
-def waiting(*, session: Session, limit: int) -> list[Lead]:
-    """Leads waiting for an owner, oldest first (first in, first served), locked for routing.
+def waiting(
+    *, session: Session, limit: int, after: tuple[datetime, int] | None = None
+) -> list[Lead]:
+    """Leads waiting for an owner, oldest first (first in, first served), locked for routing;
+    `after` (the last lead's qualified_at and id) pages on from where a previous page ended.
 
     Walks the status index, so the cost follows the number waiting, not the number open.
     """
+    statement = select(Lead).where(Lead.status == LeadStatus.UNASSIGNED)
+    if after is not None:
+        since, last_id = after
+        statement = statement.where(
+            (col(Lead.qualified_at) > since)
+            | ((col(Lead.qualified_at) == since) & (col(Lead.id) > last_id))
+        )
     statement = (
-        select(Lead)
-        .where(Lead.status == LeadStatus.UNASSIGNED)
-        .order_by(col(Lead.qualified_at), col(Lead.id))
+        statement.order_by(col(Lead.qualified_at), col(Lead.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -223,7 +231,14 @@ def load_record(*, session: Session, lead_id: int) -> LeadRecord | None:
         close_reason=lead.close_reason,
         closed_by=lead.closed_by,
         attempts=tuple(
-            AttemptRecord(channel=a.channel, outcome=a.outcome, at=a.at, by=a.by, note=a.note)
+            AttemptRecord(
+                channel=a.channel,
+                outcome=a.outcome,
+                at=a.at,
+                by=a.by,
+                note=a.note,
+                follow_up_due=a.follow_up_due,
+            )
             for a in attempts_of(session=session, lead_id=lead_id)
         ),
         breaches=tuple(

@@ -9,9 +9,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sla.cadence import AttemptFact, cadence_state, utc_text
+from sla.cadence import AttemptFact, cadence_state, follow_up_due, utc_text
 from sla.lead import AttemptChannel, AttemptOutcome
 from sla.policy_file import DEFAULT_POLICY
+
+from .attempt_log import logged
 
 TERMS = DEFAULT_POLICY.sla  # 5 attempts, 8h follow-up
 CAL = DEFAULT_POLICY.calendar
@@ -28,7 +30,7 @@ def call(at: datetime, outcome: AttemptOutcome | None = None) -> AttemptFact:
 
 
 def test_before_any_attempt_the_next_due_is_first_contact():
-    state = cadence_state(TERMS, CAL, DUE, [])
+    state = cadence_state(TERMS, DUE, logged([]))
     assert state.attempts == 0
     assert state.first_contact_at is None
     assert state.first_contact_met is None
@@ -41,7 +43,7 @@ def test_before_any_attempt_the_next_due_is_first_contact():
 
 
 def test_first_contact_on_the_deadline_is_met_and_follow_up_is_business_time():
-    state = cadence_state(TERMS, CAL, DUE, [call(DUE)])
+    state = cadence_state(TERMS, DUE, logged([call(DUE)]))
     assert state.first_contact_at == DUE
     assert state.first_contact_met is True
     # Mon 11:00 + 8h of business time = 6h Monday + 2h Tuesday -> Tue 11:00 New York.
@@ -49,7 +51,7 @@ def test_first_contact_on_the_deadline_is_met_and_follow_up_is_business_time():
 
 
 def test_late_first_contact_is_not_met():
-    state = cadence_state(TERMS, CAL, DUE, [call(DUE + timedelta(seconds=1))])
+    state = cadence_state(TERMS, DUE, logged([call(DUE + timedelta(seconds=1))]))
     assert state.first_contact_met is False
 
 
@@ -58,7 +60,7 @@ def test_first_contact_is_the_earliest_attempt_of_any_kind_in_any_order():
         AttemptFact(utc(7, 18), AttemptChannel.EMAIL),
         AttemptFact(utc(7, 15), AttemptChannel.LINKEDIN, AttemptOutcome.BOUNCED),
     ]
-    state = cadence_state(TERMS, CAL, DUE, attempts)
+    state = cadence_state(TERMS, DUE, logged(attempts))
     assert state.first_contact_at == utc(7, 15)
     assert state.first_contact_met is True
     assert state.last_attempt_at == utc(7, 18)
@@ -71,7 +73,7 @@ def test_attempts_in_a_fall_back_hour_are_ordered_by_instant_not_wall_clock():
     edt_0130 = datetime(2026, 11, 1, 1, 30, tzinfo=NY)  # 05:30 UTC
     est_0110 = datetime(2026, 11, 1, 1, 10, tzinfo=NY, fold=1)  # 06:10 UTC, 40 minutes later
     due = datetime(2026, 11, 1, 1, 5, tzinfo=NY, fold=1)  # 06:05 UTC: after the first attempt
-    state = cadence_state(TERMS, CAL, due, [call(edt_0130), call(est_0110)])
+    state = cadence_state(TERMS, due, logged([call(edt_0130), call(est_0110)]))
     assert state.first_contact_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
     assert state.last_attempt_at == datetime(2026, 11, 1, 6, 10, tzinfo=UTC)
     assert state.first_contact_met is True
@@ -85,13 +87,15 @@ def test_attempts_in_a_fall_back_hour_are_ordered_by_instant_not_wall_clock():
 
 
 def test_a_due_given_in_local_time_comes_back_in_utc():
-    state = cadence_state(TERMS, CAL, DUE.astimezone(NY), [])
+    state = cadence_state(TERMS, DUE.astimezone(NY), logged([]))
     assert state.first_contact_due == DUE and state.first_contact_due.tzinfo is UTC
     assert state.next_due == DUE and state.next_due.tzinfo is UTC
 
 
 def test_refusal_counts_attempts_and_uses_the_given_formatter():
-    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15)), call(utc(7, 16)), call(utc(7, 17))])
+    state = cadence_state(
+        TERMS, DUE, logged([call(utc(7, 15)), call(utc(7, 16)), call(utc(7, 17))])
+    )
     assert state.attempts == 3
     text = state.refusal(lambda t: f"<!date^{int(t.timestamp())}^{{date_short}}|{t:%H:%M}>")
     assert text == (
@@ -102,14 +106,14 @@ def test_refusal_counts_attempts_and_uses_the_given_formatter():
 
 def test_min_attempts_reached_ends_the_cadence():
     attempts = [call(utc(7, 14 + i)) for i in range(5)]
-    state = cadence_state(TERMS, CAL, DUE, attempts)
+    state = cadence_state(TERMS, DUE, logged(attempts))
     assert state.may_disqualify
     assert state.next_due is None
     assert state.refusal() is None
 
 
 def test_connected_ends_the_cadence_early():
-    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15), AttemptOutcome.CONNECTED)])
+    state = cadence_state(TERMS, DUE, logged([call(utc(7, 15), AttemptOutcome.CONNECTED)]))
     assert state.connected
     assert state.may_disqualify
     assert state.next_due is None
@@ -117,15 +121,40 @@ def test_connected_ends_the_cadence_early():
 
 
 def test_voicemail_is_not_connected():
-    state = cadence_state(TERMS, CAL, DUE, [call(utc(7, 15), AttemptOutcome.VOICEMAIL)])
+    state = cadence_state(TERMS, DUE, logged([call(utc(7, 15), AttemptOutcome.VOICEMAIL)]))
     assert not state.connected
     assert not state.may_disqualify
 
 
 def test_min_attempts_of_one():
     terms = replace(TERMS, min_attempts=1)
-    assert cadence_state(terms, CAL, DUE, [call(utc(7, 15))]).may_disqualify
+    assert cadence_state(terms, DUE, logged([call(utc(7, 15))], terms)).may_disqualify
 
 
 def test_utc_text():
     assert utc_text(utc(7, 16)) == "Mon 2026-12-07 16:00 UTC"
+
+
+def test_each_attempt_sets_the_next_deadline_until_the_cadence_ends():
+    first = call(utc(7, 15))
+    # Mon 10:00 New York + 8h of business time -> Tue 10:00
+    assert follow_up_due(TERMS, CAL, [], first.at, None) == utc(8, 15)
+    four = logged([call(utc(7, 14 + i)) for i in range(4)])
+    assert follow_up_due(TERMS, CAL, four, utc(7, 19), None) is None  # the fifth: minimum met
+    assert follow_up_due(TERMS, CAL, [], first.at, AttemptOutcome.CONNECTED) is None
+    connected = logged([call(utc(7, 15), AttemptOutcome.CONNECTED)])
+    assert follow_up_due(TERMS, CAL, connected, utc(7, 16), AttemptOutcome.NO_ANSWER) is None
+
+
+def test_a_deadline_once_set_does_not_move_when_the_policy_changes():
+    stored = logged([call(utc(7, 15))])  # set under 8h: due Tue 10:00 New York
+    shorter = replace(TERMS, follow_up_within=timedelta(hours=4))
+    assert cadence_state(shorter, DUE, stored).next_due == utc(8, 15)
+
+
+def test_a_minimum_raised_later_still_refuses_without_a_deadline_to_name():
+    stored = logged([call(utc(7, 15 + i)) for i in range(5)])  # five, no more owed then
+    stricter = replace(TERMS, min_attempts=7)
+    state = cadence_state(stricter, DUE, stored)
+    assert state.next_due is None
+    assert state.refusal() == "5 of 7 attempts logged and none connected"

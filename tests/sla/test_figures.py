@@ -1,5 +1,6 @@
 """Both sides' figures: what counts where, on literal leads."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -164,3 +165,47 @@ def test_weekly_digest_on_its_weekday_after_its_time():
         2026, 12, 7
     )
     assert weekly_due(cal, 0, time(9), datetime(2026, 12, 8, 14, 0, tzinfo=UTC)) is None
+
+
+def test_a_late_first_contact_counts_against_the_owner_at_the_deadline_not_the_caller():
+    at = datetime(2026, 12, 7, 14, tzinfo=UTC)  # Mon 09:00; due 11:00 New York (DUE)
+    handover = DUE + timedelta(minutes=30)  # the manager moves the lead after A missed it
+    lead = LeadFacts(
+        status=LeadStatus.WORKING,
+        qualified_at=at,
+        first_contact_due=DUE,
+        first_contact_at=handover + timedelta(minutes=30),  # B calls
+        assignee="UB",
+        attempt_times=(handover + timedelta(minutes=30),),
+        breaches=(("first_contact", "UA"),),
+        stints=(Stint("UA", at, handover), Stint("UB", handover)),
+    )
+    result = figures([lead], month_period(2026, 12, NY), target=150, now=DUE + timedelta(hours=2))
+    a, b = result.by_rep["UA"], result.by_rep["UB"]
+    assert (a.first_contacts_owed, a.contacted_on_time, a.breaches) == (1, 0, 1)
+    assert (b.first_contacts_owed, b.contacted, b.on_time_rate) == (0, 1, None)
+    # before B called, the same overdue lead already counted against A, and still does after
+    waiting = replace(lead, first_contact_at=None, attempt_times=())
+    before = figures([waiting], month_period(2026, 12, NY), target=150, now=handover)
+    assert before.by_rep["UA"].first_contacts_owed == 1
+    assert before.by_rep["UB"].first_contacts_owed == 0
+
+
+def test_a_fresh_window_after_a_breach_is_neither_on_time_nor_late_for_the_new_owner():
+    at = datetime(2026, 12, 7, 14, tzinfo=UTC)
+    moved = DUE + timedelta(microseconds=1)  # reassign_on_breach at the first late instant
+    lead = LeadFacts(
+        status=LeadStatus.WORKING,
+        qualified_at=at,
+        first_contact_due=moved + timedelta(hours=4),  # the new window
+        first_contact_at=moved + timedelta(hours=1),  # B well inside it
+        assignee="UB",
+        attempt_times=(moved + timedelta(hours=1),),
+        breaches=(("first_contact", "UA"),),
+        stints=(Stint("UA", at, moved), Stint("UB", moved)),
+    )
+    result = figures([lead], month_period(2026, 12, NY), target=150, now=moved + timedelta(hours=2))
+    assert result.by_rep["UA"].first_contacts_owed == 1
+    assert result.by_rep["UA"].contacted_on_time == 0
+    assert result.by_rep["UB"].first_contacts_owed == 0
+    assert result.team.on_time_rate == 0.0

@@ -29,6 +29,8 @@ from sla.timers import (
     timers_for,
 )
 
+from .attempt_log import logged
+
 TERMS = DEFAULT_POLICY.sla  # 4h first contact, 8h follow-up, reminders 50% and 15m, 5 attempts
 CAL = DEFAULT_POLICY.calendar
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -53,11 +55,9 @@ def call(at: datetime, outcome: AttemptOutcome | None = None) -> AttemptFact:
 
 def chain(attempts: list[AttemptFact], *, closed_at: datetime | None = None, terms=TERMS):
     return gaps(
-        terms,
-        CAL,
         window_start=FRI_1500,
         first_contact_due=MON_1100,
-        attempts=attempts,
+        attempts=logged(attempts, terms),
         closed_at=closed_at,
     )
 

@@ -16,7 +16,7 @@ from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import Rep
 
-HEAD = "0002"
+HEAD = "0003"
 
 TABLES = {
     "leads",

@@ -48,6 +48,7 @@ def policy_text(
     max_open: int = 30,
     reassign_on_breach: bool = False,
     reminders: str = '["50%", "15m"]',
+    follow_up_within: str = "8h",
 ) -> str:
     reps = "".join(f'\n[[reps]]\nslack_id = "{rep}"\nmax_open = {max_open}\n' for rep in REPS)
     return f"""
@@ -55,7 +56,7 @@ def policy_text(
 qualify_score_above = 65
 first_contact_within = "4h"
 min_attempts = 5
-follow_up_within = "8h"
+follow_up_within = "{follow_up_within}"
 monthly_qualified_target = 150
 reminders = {reminders}
 reassign_on_breach = {str(reassign_on_breach).lower()}

@@ -209,3 +209,44 @@ def test_reassign_on_breach_tells_everyone_where_the_lead_went(make_box):
     assert "/attempt" not in to_old.params["text"]
     [to_channel] = alerts(box, CHANNEL, BREACH)
     assert f"handed to <@{successor}> with a fresh 4h 00m window" in to_channel.params["text"]
+
+
+def test_a_policy_change_never_re_judges_deadlines_already_set(make_box):
+    box: Sandbox = make_box(policy_text())
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 15))
+    reply(box.slash(owner, "/attempt", "lead-1 call no-answer"))  # follow-up due Tue 09:15
+    box.clock.set(local(8, 9, 0))
+    reply(box.slash(owner, "/attempt", "lead-1 email"))  # in time; next due Tue 17:00
+    box.tick(local(8, 9, 1))
+    assert lead(box, "lead-1")["breaches"] == []
+    # the team shortens the follow-up to 4h and restarts on the same database
+    later: Sandbox = make_box(policy_text(follow_up_within="4h"), start=local(8, 16, 0))
+    later.tick(local(8, 16, 0))
+    assert lead(later, "lead-1")["breaches"] == []  # Mon 09:15 + 4h was Mon 13:15: not re-judged
+    assert alerts(later, CHANNEL, BREACH) == []
+    later.clock.set(local(8, 16, 30))
+    reply(later.slash(owner, "/attempt", "lead-1 call"))  # due Tue 17:00 as set: on time
+    later.tick(local(9, 12, 29))  # the new attempt's deadline is the new policy's: Wed 12:30
+    assert lead(later, "lead-1")["breaches"] == []
+    later.tick(local(9, 12, 31))
+    assert [(b["kind"], b["at"]) for b in lead(later, "lead-1")["breaches"]] == [
+        ("follow_up", "2026-12-09T17:30:00Z")
+    ]
+
+
+def test_a_manager_who_moved_a_breached_lead_is_not_overruled_and_both_reps_hear(make_box):
+    box: Sandbox = make_box(policy_text(reassign_on_breach=True))
+    first = new_lead(box)["assignee"]  # due 13:00
+    chosen = other_rep(first)
+    box.clock.set(local(7, 13, 0, 10))  # after the deadline, before any pass
+    reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{chosen}>"))
+    box.tick(local(7, 13, 0, 20))
+    body = lead(box, "lead-1")
+    assert body["assignee"] == chosen  # the manager's choice stands
+    assert [b["assignee"] for b in body["breaches"]] == [first]  # the miss was the first rep's
+    [to_chosen] = alerts(box, chosen, BREACH)
+    assert "/attempt lead-1" in to_chosen.params["text"]  # the owner now is asked to act
+    [to_first] = alerts(box, first, BREACH)
+    assert f"owner <@{first}>" in to_first.params["text"]
+    assert "/attempt" not in to_first.params["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.flows.assignment import WAITING_PAGE
 from bot.sandbox import Sandbox
 from tests.bot.e2e.conftest import (
     BOB,
@@ -125,3 +126,38 @@ def test_waiting_leads_are_served_before_new_ones(make_box):
     assert newcomer["status"] == "unassigned"
     assert lead(box, "lead-4")["assignee"] == freed
     assert card_of(box, freed, "lead-4")
+
+
+def test_a_lead_only_a_full_rep_may_take_does_not_hold_up_those_behind_it(make_box):
+    emea, us = REPS[0], REPS[1]
+    box: Sandbox = make_box(
+        f"""
+[[reps]]
+slack_id = "{emea}"
+max_open = 1
+regions = ["EMEA"]
+[[reps]]
+slack_id = "{us}"
+max_open = 1
+regions = ["US"]
+[slack]
+sla_channel = "{CHANNEL}"
+managers = ["{MANAGER}"]
+"""
+    )
+    box.post_lead(lead_payload(region="EMEA"))  # lead-1 → the EMEA rep, now full
+    box.post_lead(lead_payload(region="US"))  # lead-2 → the US rep, now full
+    for _ in range(WAITING_PAGE + 5):  # more than a page of EMEA leads wait for their rep
+        assert post_region(box, "EMEA")["status"] == "unassigned"
+    us_waiting = post_region(box, "US")  # and behind them, a US lead
+    assert us_waiting["status"] == "unassigned"
+    reply(box.slash(us, "/lead", "convert lead-2"))
+    box.tick(local(7, 8, 45))
+    assert lead(box, us_waiting["id"])["assignee"] == us
+    assert post_region(box, "US")["status"] == "unassigned"  # the newcomer waits its turn
+
+
+def post_region(box: Sandbox, region: str) -> dict:
+    answer = box.post_lead(lead_payload(region=region))
+    assert answer.status in (200, 201), answer.body
+    return answer.json()
