@@ -16,12 +16,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.lead_card import dm_card
 from bot.blocks.message import Message, section
 from bot.flows.notices import SOLO, TITLES, NoticeKind
+from bot.flows.schedule import gaps_of
 from bot.pacing import ChannelPacer, UpdateBudget
 from bot.runtime import Runtime
 from bot.slack_api import SlackApi, SlackCallFailed, SlackUnavailable
@@ -56,6 +57,7 @@ class _Owed:
     blocks: list[dict[str, Any]] | None
     lead_id: int | None
     assignment_id: int | None
+    deadline: datetime | None = None
 
 
 class Courier:
@@ -111,6 +113,7 @@ class Courier:
                         blocks=r.blocks,
                         lead_id=r.lead_id,
                         assignment_id=r.assignment_id,
+                        deadline=r.deadline,
                     )
                 )
             return owed
@@ -136,6 +139,34 @@ class Courier:
                     kept.append(replace(owed, claim=claim))
         return kept
 
+    def _still_true(self, group: list[_Owed]) -> list[_Owed]:
+        """Drop nudges that would arrive too late to help: their deadline has passed, or the
+        attempt it asked for was made (its gap is no longer the lead's open one). A nudge held
+        up by Slack's rate limits must not tell a rep "15m left" after the breach."""
+        if not group or group[0].kind is not NoticeKind.NUDGE:
+            return group
+        rt = self._runtime
+        kept: list[_Owed] = []
+        with rt.transaction() as session:
+            now = rt.clock()
+            for owed in group:
+                record = leads.load_record(session=session, lead_id=owed.lead_id or 0)
+                running = (
+                    {g.deadline for g in gaps_of(record, rt.policy) if g.is_open}
+                    if record
+                    else set()
+                )
+                if owed.deadline is None or (now < owed.deadline and owed.deadline in running):
+                    kept.append(owed)
+                else:
+                    outbox.drop(
+                        session=session,
+                        claim=owed.claim,
+                        now=now,
+                        reason="its deadline passed or was met before it could go out",
+                    )
+        return kept
+
     def _send(self, group: list[_Owed]) -> int:
         """Send one group; whatever goes wrong, only this group backs off.
 
@@ -144,7 +175,7 @@ class Courier:
         claimed, it would strand the rest of the batch in `sending` until the lease ran out,
         and re-raised, it would stop every later pass at the same notification.
         """
-        group = self._renewed(group)
+        group = self._still_true(self._renewed(group))
         if not group:
             return 0
         try:

@@ -55,12 +55,14 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     lazily (at a SAVEPOINT or the first write), so a unit that read and then wrote — a sweep,
     an outbox claim — had to upgrade a stale read snapshot while another connection wrote, and
     SQLite answers that with an immediate "database is locked" instead of waiting. A unit with
-    `write=False` only reads: it takes no lock, so under WAL it never waits for a writer.
+    `write=False` only reads: a deferred BEGIN gives it one snapshot for all its queries and
+    takes no write lock, so under WAL it never waits for a writer.
     """
     with Session(engine, expire_on_commit=False) as session:
         try:
-            if write and engine.dialect.name == "sqlite":
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            if engine.dialect.name == "sqlite":
+                # a reader still BEGINs: pysqlite would run each SELECT in its own snapshot
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
             yield session
             session.commit()
         except BaseException:

@@ -132,6 +132,7 @@ class Notification(SQLModel, table=True):
     assignment_id: int | None = Field(default=None, foreign_key="assignments.id")
     text: str | None = Field(default=None)
     blocks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    deadline: datetime | None = _utc(nullable=True)  # a nudge's: pointless to send after it
     status: str = Field(default="pending", max_length=20)
     tries: int = Field(default=0)
     next_attempt_at: datetime = _utc()

@@ -197,6 +197,7 @@ def _nudge(
         recipient=record.assignee,
         now=now,
         lead_id=record.number,
+        deadline=timer.deadline,
         text=(
             f"{lead_title(record)}: {what} due "
             f"{date_token(timer.deadline, policy.calendar.zone)} · "

@@ -49,8 +49,10 @@ def enqueue(
     blocks: list[dict[str, Any]] | None = None,
     lead_id: int | None = None,
     assignment_id: int | None = None,
+    deadline: datetime | None = None,
 ) -> bool:
-    """Owe one Slack message. The dedupe key makes a repeated enqueue a no-op."""
+    """Owe one Slack message. The dedupe key makes a repeated enqueue a no-op. `deadline` is the
+    one a nudge warns of (the courier drops a nudge that could only arrive too late)."""
     return insert_once(
         session,
         Notification,
@@ -61,6 +63,7 @@ def enqueue(
         blocks=blocks,
         lead_id=lead_id,
         assignment_id=assignment_id,
+        deadline=deadline,
         status="pending",
         tries=0,
         next_attempt_at=now,
@@ -222,6 +225,20 @@ def mark_sent(*, session: Session, claim: Claim, now: datetime) -> bool:
     return True
 
 
+def drop(*, session: Session, claim: Claim, now: datetime, reason: str) -> bool:
+    """Give up a message that no longer says anything true (a nudge for a deadline that has
+    passed or been met); kept as `dropped` with the reason. False without the claim."""
+    row = _held(session, claim)
+    if row is None:
+        return False
+    row.status = "dropped"
+    row.claimed_by = None
+    row.last_error = reason[:500]
+    session.add(row)
+    session.flush()
+    return True
+
+
 def mark_failed(
     *,
     session: Session,
@@ -265,7 +282,3 @@ def defer(*, session: Session, claim: Claim, until: datetime) -> bool:
     session.add(row)
     session.flush()
     return True
-
-
-def pending_count(*, session: Session) -> int:
-    return len(session.exec(select(Notification.id).where(Notification.status != "sent")).all())

@@ -244,8 +244,6 @@ def test_mark_sent_is_final(engine):
     row = _row(engine, claim.notification_id)
     assert (row.status, row.sent_at, row.last_error) == ("sent", T0 + SECOND, None)
     assert _claim(engine, now=T0 + timedelta(days=1)) == []  # not even as a stale claim
-    with transaction(engine) as session:
-        assert outbox.pending_count(session=session) == 0
 
 
 def test_defer_hands_the_row_back_for_later(engine):
@@ -259,11 +257,17 @@ def test_defer_hands_the_row_back_for_later(engine):
     assert _claim(engine, now=T0 + timedelta(minutes=1)) == [claim.notification_id]
 
 
-def test_pending_count_counts_what_is_not_yet_sent(engine):
+def test_a_dropped_message_is_kept_with_its_reason_and_never_claimed_again(engine):
     with transaction(engine) as session:
-        for i in range(3):
-            _enqueue(session, f"k{i}")
-        assert outbox.pending_count(session=session) == 3
+        _enqueue(session)
+    [claim] = _claims(engine, now=T0)
+    with transaction(engine) as session:
+        assert outbox.drop(session=session, claim=claim, now=T0, reason="too late to help")
+    row = _row(engine, claim.notification_id)
+    assert (row.status, row.last_error, row.claimed_by) == ("dropped", "too late to help", None)
+    assert _claim(engine, now=T0 + timedelta(days=1)) == []
+    with transaction(engine) as session:  # a stale claim cannot drop what it lost
+        assert not outbox.drop(session=session, claim=claim, now=T0, reason="again")
 
 
 def test_concurrent_couriers_never_claim_one_row_twice(engine):

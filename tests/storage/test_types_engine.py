@@ -173,3 +173,12 @@ def test_a_reading_unit_never_waits_for_a_writer(engine):
             assert reader.exec(select(Rep)).all() == []
     with transaction(engine, write=False) as reader:
         assert reader.get(Rep, "U0WRITER") is not None
+
+
+def test_a_reading_unit_sees_one_snapshot_throughout(engine):
+    with transaction(engine, write=False) as reader:
+        assert reader.exec(select(Rep)).all() == []
+        with transaction(engine) as writer:  # another connection commits meanwhile
+            writer.add(Rep(slack_id="U0LATER"))
+        if engine.dialect.name == "sqlite":  # PostgreSQL's READ COMMITTED sees it, by design
+            assert reader.exec(select(Rep)).all() == []

@@ -8,7 +8,7 @@ from slack_bolt import Ack, BoltContext
 from sqlmodel import Session
 
 from bot.blocks.dates import date_token
-from bot.blocks.lead_card import lead_details, lead_list
+from bot.blocks.lead_card import cadence_of, lead_details, lead_list
 from bot.blocks.mrkdwn import escape
 from bot.blocks.replies import LEAD_HELP
 from bot.errors import UnknownLead
@@ -124,7 +124,8 @@ def _reassign(session: Session, runtime: Runtime, actor: str, reference: str, to
     done = reassign_lead(
         session, reference, actor=actor, to=to, policy=runtime.policy, now=runtime.clock()
     )
-    due = done.record.first_contact_due
+    state = cadence_of(done.record, runtime.policy)
+    due = state.next_due if state else None
     keep = f" The deadline stays {date_token(due, runtime.policy.calendar.zone)}." if due else ""
     text = f"*{done.record.id}* now belongs to <@{to}>; they get a DM.{keep}"
     if done.cautions:

@@ -337,7 +337,8 @@ def test_a_change_while_the_card_is_being_edited_is_edited_in_next(box: Sandbox)
     manager_logs_a_call(box)
     held.release()
     a.join(timeout=30)
-    assert a_sent == [2]  # the nudge and the card edit
+    assert a_sent == [1]  # the card edit; the nudge, overtaken by the call, was dropped
+    assert dropped(box) == ["its deadline passed or was met before it could go out"]
     [stale] = updates_of(box, card)
     assert "1 of 5 attempts logged" not in text_of(stale.params)
     assert box.process.courier.deliver_due() == 1  # the next pass edits again
@@ -354,7 +355,7 @@ def test_several_changes_due_together_are_one_edit(box: Sandbox):
     card = card_of(box, owner, "lead-1")
     assert sweep_only(box, local(7, 11, 0)).reminders == 1
     manager_logs_a_call(box)
-    assert box.process.courier.deliver_due() == 2  # the nudge and one card edit
+    assert box.process.courier.deliver_due() == 1  # one card edit (the call made the nudge moot)
     [edit] = updates_of(box, card)
     assert "1 of 5 attempts logged" in text_of(edit.params)
 
@@ -428,3 +429,41 @@ def test_a_card_that_cannot_be_rendered_backs_off_and_the_rest_of_its_batch_goes
     box.clock.set(start + timedelta(seconds=15))
     assert box.process.courier.deliver_due() == 1
     assert len(updates_of(box, cards["lead-1"])) == 1
+
+
+def nudges_seen(box: Sandbox, owner: str) -> list[str]:
+    return [c.params["text"] for c in alerts(box, owner, NUDGE)]
+
+
+def dropped(box: Sandbox) -> list[str]:
+    assert box.process is not None
+    with box.process.runtime.transaction() as session:
+        rows = session.exec(select(Notification).where(Notification.status == "dropped")).all()
+        return [row.last_error or "" for row in rows]
+
+
+def test_a_nudge_held_up_until_its_attempt_was_made_is_dropped(box: Sandbox, waits: Waits):
+    owner = new_lead(box)["assignee"]  # due 13:00; nudges at 11:00 (50%) and 12:45 (15m)
+    box.tick(local(7, 11, 0))
+    assert len(nudges_seen(box, owner)) == 1
+    box.slack.fail_next("chat.postMessage", status=503, times=4)  # every try of the 12:45 one
+    box.tick(local(7, 12, 45))
+    assert len(nudges_seen(box, owner)) == 1
+    box.clock.set(local(7, 12, 50))
+    reply(box.slash(owner, "/attempt", "lead-1 call"))  # what the nudge asked for
+    box.tick(local(7, 12, 51))
+    assert len(nudges_seen(box, owner)) == 1  # "15m left" would now be false
+    assert dropped(box) == ["its deadline passed or was met before it could go out"]
+
+
+def test_a_nudge_held_up_past_its_deadline_is_dropped_and_the_breach_still_goes(
+    box: Sandbox, waits: Waits
+):
+    owner = new_lead(box)["assignee"]
+    box.slack.fail_next("chat.postMessage", status=503, times=4)
+    box.tick(local(7, 12, 45))  # the 15m nudge (and the 11:00 one, seen late: only the latest)
+    assert nudges_seen(box, owner) == []
+    box.tick(local(7, 13, 1))
+    assert nudges_seen(box, owner) == []
+    assert len(alerts(box, owner, BREACH)) == 1
+    assert len(dropped(box)) == 1

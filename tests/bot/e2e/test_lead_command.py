@@ -192,3 +192,11 @@ def test_the_card_tells_every_owner_and_why(box: Sandbox):
     text = reply(box.slash(new, "/lead", "lead-1"))
     assert f"<@{old}> — round_robin picked <@{old}> (next in turn)" in text
     assert f"<@{new}> — Reassigned by <@{MANAGER}> from <@{old}>" in text
+
+
+def test_a_reassigned_lead_keeps_its_live_deadline_and_the_reply_names_that_one(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    reply(box.slash(owner, "/attempt", "lead-1 call no-answer"))  # next due Tue 09:30
+    text = reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{other_rep(owner)}>"))
+    assert date_tokens(text) == [local(8, 9, 30).astimezone(date_tokens(text)[0].tzinfo)]

@@ -1,4 +1,5 @@
-"""attempts.follow_up_due: each attempt stores the deadline it set for the next one
+"""attempts.follow_up_due, notifications.deadline: each attempt stores the deadline it set for
+the next one; a nudge stores the deadline it warns of, and is not sent once that is past
 
 Revision ID: 0003
 Revises: 0002
@@ -24,9 +25,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("follow_up_due", storage.types.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("deadline", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("deadline")
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.drop_column("follow_up_due")
