@@ -62,10 +62,16 @@ def team_status(figures: Figures, standings: list[RepStanding]) -> Message:
     )
 
 
-def digest(title: str, figures: Figures, month: Figures) -> Message:
-    """A period's figures, per rep, with the month so far for marketing's target."""
+def digest(title: str, figures: Figures, month: Figures, *, cohort: str) -> Message:
+    """A period's figures, per rep, with the month so far for marketing's target.
+
+    `cohort` says which leads are counted ("the leads qualified on 2026-12-07"): figures follow
+    the leads of a period through everything that happened to them since, so a breach today
+    of a lead from last week counts in last week's figures, and the reader is told so.
+    """
     blocks: list[Block] = [
         header(f"{title} · {figures.period.label}"),
+        context(f"Counts {cohort}, with all that has happened to them since."),
         section(sales_line(figures.team)),
     ]
     if figures.by_rep:

@@ -45,11 +45,15 @@ def enqueue_digest(
         return False
     period = _period(kind, day, policy)
     month = month_period(day.year, day.month, policy.calendar.zone)
-    title = "Daily SLA summary" if kind is DigestKind.DAILY else "Weekly SLA digest"
+    if kind is DigestKind.DAILY:
+        title, cohort = "Daily SLA summary", f"the leads qualified on {period.label}"
+    else:
+        title, cohort = "Weekly SLA digest", f"the leads qualified in week {period.label}"
     message = digest(
         title,
         _figures(session, period, policy=policy, now=now),
         _figures(session, month, policy=policy, now=now),
+        cohort=cohort,
     )
     return outbox.enqueue(
         session=session,

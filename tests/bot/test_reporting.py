@@ -74,7 +74,8 @@ def test_each_rep_is_credited_with_what_happened_while_the_lead_was_theirs(
         box.slash("U0BOB", "/attempt", "lead-1 email")
         box.tick(local(7, 17, 30))
         [daily] = [m for m in box.slack.messages("C0SLA") if m.text.startswith("Daily")]
-        lines = daily.blocks[2]["text"]["text"].splitlines()
+        assert "Counts the leads qualified on 2026-12-07" in daily.blocks[1]["elements"][0]["text"]
+        lines = daily.blocks[3]["text"]["text"].splitlines()
         assert lines == [
             "<@U0ALICE> · 0 leads · on time 100% · 0 breaches · 1 attempt · 0 converted",
             "<@U0BOB> · 1 lead · on time — · 0 breaches · 1 attempt · 0 converted",
