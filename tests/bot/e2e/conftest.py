@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.courier
+from bot.blocks.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, block_errors
 from bot.pacing import ChannelPacer
 from bot.sandbox import HttpAnswer, Sandbox
 from bot.slack_api import DEFAULT_BASE_URL, SlackApi
@@ -218,10 +219,13 @@ def text_of(message: Any) -> str:
 
 
 def reply(answer: HttpAnswer) -> str:
-    """A slash command's ephemeral reply (asserting it is one)."""
+    """A slash command's ephemeral reply (asserting it is one, and one Slack would show: it
+    comes back in the HTTP answer, so the stand-in never sees it to check its blocks)."""
     assert answer.status == 200, answer.body
     body = answer.json()
     assert body["response_type"] == "ephemeral", body
+    assert len(body.get("text") or "") <= MESSAGE_TEXT, body
+    assert block_errors(body.get("blocks", []), max_blocks=MESSAGE_BLOCKS) == [], body
     return text_of(body)
 
 
