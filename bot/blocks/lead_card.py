@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.dates import countdown, date_token, mention, time_left
-from bot.blocks.message import Block, Message, context, divider, header, section
+from bot.blocks.limits import CONTEXT_TEXT, MESSAGE_BLOCKS
+from bot.blocks.message import (
+    Block,
+    Message,
+    context,
+    contexts,
+    cut,
+    divider,
+    header,
+    pack,
+    section,
+    sections,
+)
 from bot.blocks.mrkdwn import escape, lead_title
 from bot.ids import ActionId
 from sla.cadence import CadenceState, cadence_state
@@ -136,7 +148,17 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             f"• {date_token(a.assigned_at, zone)} {mention(a.assignee)} — {a.reason}"
             for a in record.assignments
         ]
-        blocks.append(context("*Owners*\n" + "\n".join(owners)))
+        blocks += contexts(["*Owners*", *owners])
+    after: list[Block] = []
+    if record.breaches:
+        lines = [
+            f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
+            f" · owner then {mention(b.assignee)}"
+            for b in record.breaches
+        ]
+        after += sections(["*Breaches*", *lines])
+    if record.close_reason:
+        after.append(context(cut(f"*Closed:* {escape(record.close_reason)}", CONTEXT_TEXT)))
     if record.attempts:
         lines = [
             f"{i}. {a.channel}{' — ' + a.outcome if a.outcome else ''} · {date_token(a.at, zone)}"
@@ -144,17 +166,21 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             for i, a in enumerate(record.attempts, 1)
         ]
         blocks.append(divider())
-        blocks.append(section("*Attempts*\n" + "\n".join(lines)))
-    if record.breaches:
-        lines = [
-            f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
-            f" · owner then {mention(b.assignee)}"
-            for b in record.breaches
-        ]
-        blocks.append(section("*Breaches*\n" + "\n".join(lines)))
-    if record.close_reason:
-        blocks.append(context(f"*Closed:* {escape(record.close_reason)}"))
-    return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks)
+        blocks += _latest_attempts(lines, room=MESSAGE_BLOCKS - len(blocks) - len(after))
+    return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks + after)
+
+
+def _latest_attempts(lines: list[str], *, room: int) -> list[Block]:
+    """The attempts in at most `room` blocks: all of them, packed under their heading, or when
+    they do not fit (dozens of attempts with long notes) the latest that do, after a heading
+    that counts the earlier ones left out — the latest say most about where the lead stands."""
+    blocks = sections(["*Attempts*", *lines])
+    if len(blocks) <= room:
+        return blocks
+    latest = [group[::-1] for group in pack(reversed(lines))[: room - 1]][::-1]
+    hidden = len(lines) - sum(len(group) for group in latest)
+    earlier = f"{hidden} earlier attempt{'s' if hidden != 1 else ''} not shown"
+    return [section(f"*Attempts* · {earlier}"), *(section("\n".join(g)) for g in latest)]
 
 
 def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Message:

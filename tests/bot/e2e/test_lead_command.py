@@ -192,3 +192,37 @@ def test_the_card_tells_every_owner_and_why(box: Sandbox):
     text = reply(box.slash(new, "/lead", "lead-1"))
     assert f"<@{old}> — round_robin picked <@{old}> (next in turn)" in text
     assert f"<@{new}> — Reassigned by <@{MANAGER}> from <@{old}>" in text
+
+
+def long_note(n: int) -> str:
+    """A 2,000-character note (the most an attempt keeps), told apart by its first word."""
+    return (f"note{n} " + "lorem " * 400)[:2000]
+
+
+def test_the_card_shows_every_long_note_in_a_reply_slack_takes(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    for n in range(1, 5):
+        reply(box.slash(owner, "/attempt", f"lead-1 call no-answer {long_note(n)}"))
+    text = reply(box.slash(owner, "/lead", "lead-1"))  # reply() checks Slack's limits
+    for n in range(1, 5):
+        assert long_note(n) in text
+
+
+def test_dozens_of_long_notes_show_the_latest_and_count_the_rest(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    for n in range(1, 61):
+        reply(box.slash(owner, "/attempt", f"lead-1 email {long_note(n)}"))
+    text = reply(box.slash(owner, "/lead", "lead-1"))
+    shown = [n for n in range(1, 61) if long_note(n) in text]
+    assert shown == list(range(61 - len(shown), 61)) and len(shown) > 30
+    assert f"{60 - len(shown)} earlier attempts not shown" in text
+
+
+def test_a_closing_reason_that_escapes_past_the_limit_is_cut_not_refused(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    reply(box.slash(owner, "/lead", "reject lead-1 " + "&lt;" * 2000))  # 2,000 "<" as typed
+    assert lead(box, "lead-1")["close_reason"] == "<" * 2000
+    text = reply(box.slash(owner, "/lead", "lead-1"))  # each "<" shows as "&lt;": 8,000 chars
+    assert "*Closed:* &lt;&lt;" in text and "&lt;…" in text
