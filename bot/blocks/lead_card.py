@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.dates import countdown, date_token, mention, time_left
-from bot.blocks.limits import CONTEXT_TEXT, MESSAGE_BLOCKS
+from bot.blocks.limits import CONTEXT_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
 from bot.blocks.message import (
     Block,
     Message,
@@ -183,8 +183,18 @@ def _latest_attempts(lines: list[str], *, room: int) -> list[Block]:
     return [section(f"*Attempts* · {earlier}"), *(section("\n".join(g)) for g in latest)]
 
 
-def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Message:
-    """`/lead list` and App Home: my open leads, most urgent first, each with its countdown."""
+LIST_ROOM = 2 * SECTION_TEXT
+"""Characters of lead lines in a `/lead list` reply: some forty leads, the most urgent, which
+is what a rep acts on from one reply, well inside what Slack takes in one message (it refuses
+more than about 12,000 characters of blocks as `msg_blocks_too_long`, an undocumented limit);
+the rest are counted. App Home, a view of 100 blocks, passes a larger `room`."""
+
+
+def lead_list(
+    records: list[LeadRecord], *, policy: Policy, now: datetime, room: int = LIST_ROOM
+) -> Message:
+    """`/lead list` and App Home: my open leads, most urgent first, each with its countdown;
+    as many as fit in `room` characters, then how many more there are."""
     if not records:
         return Message(
             text="You have no open leads.", blocks=[section("You have no open leads. :tada:")]
@@ -204,7 +214,22 @@ def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Me
             f"{_deadline_line(record, state, policy, now)}"
         )
     text = f"You have {len(records)} open lead{'s' if len(records) != 1 else ''}"
-    return Message(text=text, blocks=[section(f"*{text}*"), *[section(line) for line in lines]])
+    shown = _fitting(lines, room)
+    blocks = [section(f"*{text}*"), *sections(lines[:shown])]
+    if shown < len(lines):
+        more = len(lines) - shown
+        blocks.append(context(f"…and {more} more — `/lead LEAD` for any of them"))
+    return Message(text=text, blocks=blocks)
+
+
+def _fitting(lines: list[str], room: int) -> int:
+    """How many of the first `lines`, one per line, fit in `room` characters."""
+    used = -1  # the first line needs no newline before it
+    for count, line in enumerate(lines):
+        used += 1 + len(line)
+        if used > room:
+            return count
+    return len(lines)
 
 
 def _plain(mrkdwn: str) -> str:

@@ -174,6 +174,17 @@ def new_lead(box: Sandbox, **overrides: Any) -> dict[str, Any]:
     return answer.json()
 
 
+def leads_of_one_rep(box: Sandbox, count: int) -> str:
+    """Give `count` leads to one rep (the others are away), each qualified a minute after the
+    last from Monday 09:00, so lead-1 is the most urgent; returns the rep."""
+    for rep in REPS[1:]:
+        assert box.slash(rep, "/sla", "away").status == 200
+    for n in range(count):
+        box.clock.set(local(7, 9) + timedelta(minutes=n))
+        assert new_lead(box)["assignee"] == REPS[0]
+    return REPS[0]
+
+
 def lead(box: Sandbox, lead_id: str) -> dict[str, Any]:
     answer = box.get_lead(lead_id)
     assert answer.status == 200, answer.body

@@ -13,6 +13,7 @@ from tests.bot.e2e.conftest import (
     date_tokens,
     dm_posts,
     lead,
+    leads_of_one_rep,
     local,
     new_lead,
     other_rep,
@@ -52,6 +53,16 @@ def test_list_shows_only_my_open_leads(box: Sandbox):
     for other in {f"lead-{n}" for n in range(1, 5)} - {mine[0]}:
         assert f"*{other}*" not in text
     assert "You have no open leads" in reply(box.slash(MANAGER, "/lead", "list"))
+
+
+def test_a_long_list_shows_the_most_urgent_leads_and_counts_the_rest(make_box):
+    box: Sandbox = make_box(policy_text(max_open=60))
+    rep = leads_of_one_rep(box, 60)
+    text = reply(box.slash(rep, "/lead", "list"))  # reply() checks Slack's limits
+    assert "You have 60 open leads" in text
+    shown = [n for n in range(1, 61) if f"*lead-{n}*" in text]
+    assert shown == list(range(1, len(shown) + 1)) and 20 < len(shown) < 60
+    assert f"…and {60 - len(shown)} more — `/lead LEAD` for any of them" in text
 
 
 def test_disqualify_is_refused_before_the_minimum_attempts(box: Sandbox):
