@@ -223,7 +223,7 @@ def lead_list(
 
 
 def _fitting(lines: list[str], room: int) -> int:
-    """How many of the first `lines`, one per line, fit in `room` characters."""
+    """How many of the leading `lines`, joined by newlines, fit in `room` characters."""
     used = -1  # the first line needs no newline before it
     for count, line in enumerate(lines):
         used += 1 + len(line)

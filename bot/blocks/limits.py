@@ -8,7 +8,8 @@ tests of replies that never pass through it, check what was written with `block_
 
 Only the block types and fields leadclock writes are checked in depth (section, header,
 context, actions with buttons, divider); other known types pass unchecked rather than be
-refused where Slack would take them. Problems are worded as Slack words them.
+refused where Slack would take them. Problems are worded as Slack words them, json-pointer
+included, so the stand-in answers as Slack does.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ MESSAGE_TEXT = 40_000
 
 TEXT_SHOWN = 4000
 """Slack's advice for a message's top-level `text` (the notification, and what clients without
-blocks show): at most 4,000 characters, beyond which it may be cut when shown."""
+blocks show): keep it to 4,000 characters for it to be shown whole."""
 
 _BLOCK_TYPES = frozenset(
     {
