@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.dates import countdown, date_token, mention, time_left
-from bot.blocks.limits import CONTEXT_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
+from bot.blocks.limits import CONTEXT_TEXT, SECTION_TEXT
 from bot.blocks.message import (
     Block,
     Message,
@@ -14,7 +14,6 @@ from bot.blocks.message import (
     cut,
     divider,
     header,
-    pack,
     section,
     sections,
 )
@@ -149,16 +148,6 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             for a in record.assignments
         ]
         blocks += contexts(["*Owners*", *owners])
-    after: list[Block] = []
-    if record.breaches:
-        lines = [
-            f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
-            f" · owner then {mention(b.assignee)}"
-            for b in record.breaches
-        ]
-        after += sections(["*Breaches*", *lines])
-    if record.close_reason:
-        after.append(context(cut(f"*Closed:* {escape(record.close_reason)}", CONTEXT_TEXT)))
     if record.attempts:
         lines = [
             f"{i}. {a.channel}{' — ' + a.outcome if a.outcome else ''} · {date_token(a.at, zone)}"
@@ -166,21 +155,35 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             for i, a in enumerate(record.attempts, 1)
         ]
         blocks.append(divider())
-        blocks += _latest_attempts(lines, room=MESSAGE_BLOCKS - len(blocks) - len(after))
-    return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks + after)
+        blocks += _attempt_blocks(lines)
+    if record.breaches:
+        lines = [
+            f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
+            f" · owner then {mention(b.assignee)}"
+            for b in record.breaches
+        ]
+        blocks += sections(["*Breaches*", *lines])
+    if record.close_reason:
+        blocks.append(context(cut(f"*Closed:* {escape(record.close_reason)}", CONTEXT_TEXT)))
+    return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks)
 
 
-def _latest_attempts(lines: list[str], *, room: int) -> list[Block]:
-    """The attempts in at most `room` blocks: all of them, packed under their heading, or when
-    they do not fit (dozens of attempts with long notes) the latest that do, after a heading
-    that counts the earlier ones left out — the latest say most about where the lead stands."""
-    blocks = sections(["*Attempts*", *lines])
-    if len(blocks) <= room:
-        return blocks
-    latest = [group[::-1] for group in pack(reversed(lines))[: room - 1]][::-1]
-    hidden = len(lines) - sum(len(group) for group in latest)
+ATTEMPTS_ROOM = 3 * SECTION_TEXT
+"""Characters of attempt lines in a `/lead LEAD` reply: a lead's whole usual history (a line
+without a note is about 100 characters) or four notes of the 2,000 characters an attempt
+keeps, in at most seven sections, which with the rest of the card stays within the 50 blocks
+and the roughly 12,000 characters (`msg_blocks_too_long`, undocumented) Slack takes in one
+message. The latest attempts are the ones shown: they say most about where the lead stands."""
+
+
+def _attempt_blocks(lines: list[str]) -> list[Block]:
+    """The attempts under their heading: all of them, or the latest that fit in
+    `ATTEMPTS_ROOM` after a heading that counts the earlier ones left out."""
+    hidden = len(lines) - _fitting(lines[::-1], ATTEMPTS_ROOM)
+    if not hidden:
+        return sections(["*Attempts*", *lines])
     earlier = f"{hidden} earlier attempt{'s' if hidden != 1 else ''} not shown"
-    return [section(f"*Attempts* · {earlier}"), *(section("\n".join(g)) for g in latest)]
+    return [section(f"*Attempts* · {earlier}"), *sections(lines[hidden:])]
 
 
 LIST_ROOM = 2 * SECTION_TEXT
