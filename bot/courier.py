@@ -7,7 +7,8 @@ before it is sent, for as long as one send can take (`lease_for`, from the Slack
 worst case); one no longer held (taken over after its lease) is skipped. A failed send stays in the
 outbox with backoff and is retried until Slack takes it. Alerts of one kind to one
 recipient that are due together go out as one message, which keeps channels readable and
-inside the one-post-per-second-per-channel limit.
+inside the one-post-per-second-per-channel limit; as several when that one would be too big
+for Slack to take or show (`_grouped`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.lead_card import dm_card
-from bot.blocks.message import Message, section
+from bot.blocks.limits import TEXT_SHOWN
+from bot.blocks.message import Message, cut, sections
 from bot.flows.notices import SOLO, TITLES, NoticeKind
 from bot.flows.schedule import gaps_of
 from bot.pacing import ChannelPacer, UpdateBudget
@@ -295,7 +297,8 @@ class Courier:
 
 
 def _grouped(owed: list[_Owed]) -> list[list[_Owed]]:
-    """Cards and digests one by one; alerts grouped per (kind, recipient)."""
+    """Cards and digests one by one; alerts grouped per (kind, recipient), in runs that fit
+    one message each (`_runs`)."""
     groups: dict[tuple[NoticeKind, str], list[_Owed]] = {}
     result: list[list[_Owed]] = []
     for item in owed:
@@ -307,13 +310,41 @@ def _grouped(owed: list[_Owed]) -> list[list[_Owed]]:
             groups[key] = []
             result.append(groups[key])
         groups[key].append(item)
-    return result
+    return [run for group in result for run in _runs(group)]
+
+
+def _runs(group: list[_Owed]) -> list[list[_Owed]]:
+    """An alert group in consecutive runs whose message text (title and every line, see
+    `_alert_message`) stays within the `TEXT_SHOWN` characters Slack shows of a notification.
+
+    One message for a whole group could not always go out: 150 leads breaching at one instant
+    make a message Slack refuses (or cuts), and the courier would retry that same message for
+    ever. Within this bound the blocks are a few sections, far inside Slack's limits, and a
+    channel still gets one post per run, paced like any other.
+    """
+    if group[0].kind in SOLO:
+        return [group]
+    heading = len(TITLES.get(group[0].kind, "leadclock")) + 2  # "title: "
+    runs: list[list[_Owed]] = []
+    size = 0
+    for item in group:
+        line = len(item.text or "") + 3  # "• " and the newline before it
+        if runs and size + line <= TEXT_SHOWN:
+            runs[-1].append(item)
+            size += line
+        else:
+            runs.append([item])
+            size = heading + line
+    return runs
 
 
 def _alert_message(kind: NoticeKind, lines: list[str]) -> Message:
+    """One alert, or a run of them as bullets, under the kind's title; the blocks packed in
+    sections Slack takes (a line too long alone, say a lead with a huge name, is cut)."""
     title = TITLES.get(kind, "leadclock")
-    body = "\n".join(f"• {line}" for line in lines) if len(lines) > 1 else lines[0]
-    return Message(text=f"{title}: {body}", blocks=[section(f"*{title}*\n{body}")])
+    body = [f"• {line}" for line in lines] if len(lines) > 1 else lines
+    text = cut(f"{title}: " + "\n".join(body), TEXT_SHOWN)
+    return Message(text=text, blocks=sections([f"*{title}*", *body]))
 
 
 class CourierThread:

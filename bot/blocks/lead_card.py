@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.dates import countdown, date_token, mention, time_left
-from bot.blocks.message import Block, Message, context, divider, header, section
+from bot.blocks.limits import CONTEXT_TEXT, SECTION_TEXT
+from bot.blocks.message import (
+    Block,
+    Message,
+    context,
+    contexts,
+    cut,
+    divider,
+    header,
+    section,
+    sections,
+)
 from bot.blocks.mrkdwn import escape, lead_title
 from bot.ids import ActionId
 from sla.cadence import CadenceState, cadence_state
@@ -134,7 +145,7 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             f"• {date_token(a.assigned_at, zone)} {mention(a.assignee)} — {a.reason}"
             for a in record.assignments
         ]
-        blocks.append(context("*Owners*\n" + "\n".join(owners)))
+        blocks += contexts(["*Owners*", *owners])
     if record.attempts:
         lines = [
             f"{i}. {a.channel}{' — ' + a.outcome if a.outcome else ''} · {date_token(a.at, zone)}"
@@ -142,21 +153,49 @@ def lead_details(record: LeadRecord, *, policy: Policy, now: datetime) -> Messag
             for i, a in enumerate(record.attempts, 1)
         ]
         blocks.append(divider())
-        blocks.append(section("*Attempts*\n" + "\n".join(lines)))
+        blocks += _attempt_blocks(lines)
     if record.breaches:
         lines = [
             f"{b.kind.replace('_', ' ')} deadline {date_token(b.deadline, zone)} missed"
             f" · owner then {mention(b.assignee)}"
             for b in record.breaches
         ]
-        blocks.append(section("*Breaches*\n" + "\n".join(lines)))
+        blocks += sections(["*Breaches*", *lines])
     if record.close_reason:
-        blocks.append(context(f"*Closed:* {escape(record.close_reason)}"))
+        blocks.append(context(cut(f"*Closed:* {escape(record.close_reason)}", CONTEXT_TEXT)))
     return Message(text=f"{lead_title(record)} ({record.status})", blocks=blocks)
 
 
-def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Message:
-    """`/lead list` and App Home: my open leads, most urgent first, each with its countdown."""
+ATTEMPTS_ROOM = 3 * SECTION_TEXT
+"""Characters of attempt lines in a `/lead LEAD` reply: a lead's whole usual history (a line
+without a note is about 100 characters) or four notes of the 2,000 characters an attempt
+keeps, in at most seven sections, which with the rest of the card stays within the 50 blocks
+and the roughly 12,000 characters (`msg_blocks_too_long`, undocumented) Slack takes in one
+message. The latest attempts are the ones shown: they say most about where the lead stands."""
+
+
+def _attempt_blocks(lines: list[str]) -> list[Block]:
+    """The attempts under their heading: all of them, or the latest that fit in
+    `ATTEMPTS_ROOM` after a heading that counts the earlier ones left out."""
+    hidden = len(lines) - _fitting(lines[::-1], ATTEMPTS_ROOM)
+    if not hidden:
+        return sections(["*Attempts*", *lines])
+    earlier = f"{hidden} earlier attempt{'s' if hidden != 1 else ''} not shown"
+    return [section(f"*Attempts* · {earlier}"), *sections(lines[hidden:])]
+
+
+LIST_ROOM = 2 * SECTION_TEXT
+"""Characters of lead lines in a `/lead list` reply: some forty leads, the most urgent, which
+is what a rep acts on from one reply, well inside what Slack takes in one message (it refuses
+more than about 12,000 characters of blocks as `msg_blocks_too_long`, an undocumented limit);
+the rest are counted. App Home, a view of 100 blocks, passes a larger `room`."""
+
+
+def lead_list(
+    records: list[LeadRecord], *, policy: Policy, now: datetime, room: int = LIST_ROOM
+) -> Message:
+    """`/lead list` and App Home: my open leads, most urgent first, each with its countdown;
+    as many as fit in `room` characters, then how many more there are."""
     if not records:
         return Message(
             text="You have no open leads.", blocks=[section("You have no open leads. :tada:")]
@@ -176,7 +215,22 @@ def lead_list(records: list[LeadRecord], *, policy: Policy, now: datetime) -> Me
             f"{_deadline_line(record, state, policy, now)}"
         )
     text = f"You have {len(records)} open lead{'s' if len(records) != 1 else ''}"
-    return Message(text=text, blocks=[section(f"*{text}*"), *[section(line) for line in lines]])
+    shown = _fitting(lines, room)
+    blocks = [section(f"*{text}*"), *sections(lines[:shown])]
+    if shown < len(lines):
+        more = len(lines) - shown
+        blocks.append(context(f"…and {more} more — `/lead LEAD` for any of them"))
+    return Message(text=text, blocks=blocks)
+
+
+def _fitting(lines: list[str], room: int) -> int:
+    """How many of the leading `lines`, joined by newlines, fit in `room` characters."""
+    used = -1  # the first line needs no newline before it
+    for count, line in enumerate(lines):
+        used += 1 + len(line)
+        if used > room:
+            return count
+    return len(lines)
 
 
 def _plain(mrkdwn: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.message import Block, Message, context, header, section
+from bot.blocks.message import Block, Message, context, header, section, sections
 from sla.figures import Figures, Tally
 from sla.routing import RepStanding
 
@@ -74,8 +74,7 @@ def digest(title: str, figures: Figures, month: Figures, *, cohort: str) -> Mess
         context(f"Counts {cohort}, with all that has happened to them since."),
         section(sales_line(figures.team)),
     ]
-    if figures.by_rep:
-        blocks.append(section("\n".join(rep_line(r, t) for r, t in figures.by_rep.items())))
+    blocks += sections(rep_line(r, t) for r, t in figures.by_rep.items())
     blocks.append(section(marketing_line(month) + f" (month {month.period.label} so far)"))
     team = figures.team
     return Message(

@@ -103,8 +103,8 @@ class _Answer:
         return None if isinstance(self.body, str) or self.body.get("ok") else self.body.get("error")
 
 
-def _slack_error(code: str, status: int = 200) -> _Answer:
-    return _Answer(status, {"ok": False, "error": code})
+def _slack_error(code: str, status: int = 200, **details: Any) -> _Answer:
+    return _Answer(status, {"ok": False, "error": code, **details})
 
 
 class SlackStandIn:
@@ -383,7 +383,7 @@ class SlackStandIn:
         try:
             return _Answer(200, self._workspace.handle(method, params))
         except ApiError as refusal:
-            return _slack_error(refusal.code)
+            return _slack_error(refusal.code, **refusal.details)
 
     def _connections_open(self, token: str) -> _Answer:
         """Only an app-level token may open a Socket Mode connection; Slack refuses the rest."""
@@ -495,5 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     params[key] = json.loads(params[key])
                 except json.JSONDecodeError:
-                    return ApiError(f"invalid_{key}" if key == "blocks" else "invalid_arguments")
+                    return ApiError(
+                        "invalid_blocks_format" if key == "blocks" else "invalid_arguments"
+                    )
         return params

@@ -14,21 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.blocks.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, VIEW_BLOCKS, block_errors
+
 Params = dict[str, Any]
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_MAX_TEXT = 40_000  # Slack truncates, then refuses, beyond this
-_MAX_MESSAGE_BLOCKS = 50
-_MAX_VIEW_BLOCKS = 100
 _FIRST_TS_SECONDS = 1_700_000_000
 
 
 class ApiError(Exception):
-    """A Slack-level refusal, answered with HTTP 200 and ``{"ok": false, "error": code}``."""
+    """A Slack-level refusal, answered with HTTP 200 and ``{"ok": false, "error": code}``;
+    ``details`` are further fields of that answer (``errors``, ``response_metadata``)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, **details: Any) -> None:
         super().__init__(code)
         self.code = code
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -164,17 +165,21 @@ class Workspace:
         raise ApiError("message_not_found")
 
     @staticmethod
-    def _content(params: Params, *, max_blocks: int = _MAX_MESSAGE_BLOCKS) -> tuple[str, Any]:
+    def _content(params: Params) -> tuple[str, Any]:
+        """A message's text and blocks, refused as chat.* methods refuse them: blocks that are
+        not a list of objects are ``invalid_blocks_format``; blocks that break a Block Kit limit
+        are ``invalid_blocks``, with one json-pointed problem per broken rule."""
         text = str(params.get("text") or "")
         blocks = params.get("blocks")
-        if len(text) > _MAX_TEXT:
+        if len(text) > MESSAGE_TEXT:
             raise ApiError("msg_too_long")
-        if blocks is not None and not (
-            isinstance(blocks, list)
-            and len(blocks) <= max_blocks
-            and all(isinstance(b, dict) and "type" in b for b in blocks)
-        ):
-            raise ApiError("invalid_blocks")
+        if blocks is None:
+            return text, blocks
+        if not (isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)):
+            raise ApiError("invalid_blocks_format")
+        problems = block_errors(blocks, max_blocks=MESSAGE_BLOCKS)
+        if problems:
+            raise ApiError("invalid_blocks", errors=problems, response_metadata=_messages(problems))
         return text, blocks
 
     def _message_body(self, message: StoredMessage) -> Params:
@@ -266,7 +271,9 @@ class Workspace:
         view = params.get("view")
         if not isinstance(view, dict) or view.get("type") != "home":
             raise ApiError("invalid_arguments")
-        self._content({"blocks": view.get("blocks", [])}, max_blocks=_MAX_VIEW_BLOCKS)
+        problems = block_errors(view.get("blocks", []), max_blocks=VIEW_BLOCKS, at="/view/blocks")
+        if problems:  # views.* say invalid_arguments, with the problems only in the metadata
+            raise ApiError("invalid_arguments", response_metadata=_messages(problems))
         history = self._views.setdefault(user.id, [])
         stored = {
             **copy.deepcopy(view),
@@ -291,3 +298,8 @@ class Workspace:
                 "profile": {"display_name": user.name, "real_name": user.real_name},
             }
         }
+
+
+def _messages(problems: list[str]) -> Params:
+    """Slack's ``response_metadata`` for a refusal: each problem as an ``[ERROR]`` line."""
+    return {"messages": [f"[ERROR] {problem}" for problem in problems]}

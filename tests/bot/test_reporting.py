@@ -37,6 +37,19 @@ def channel_texts(box: Sandbox) -> list[str]:
     return [m.text for m in box.slack.messages("C0SLA")]
 
 
+def test_a_big_teams_digest_is_a_message_slack_takes(database_url: str) -> None:
+    reps = "".join(f'[[reps]]\nslack_id = "U0REP{n:02d}"\n' for n in range(60))
+    policy = parse_policy(reps + '[slack]\nsla_channel = "C0SLA"\ndaily_summary_at = "17:30"\n')
+    with Sandbox(database_url=database_url, policy=policy, start=local(7, 8, 50)) as box:
+        for n in range(60):  # round robin: one lead, and one line in the digest, per rep
+            assert box.post_lead({"external_id": f"x{n}", "score": 90}).status == 201
+        box.tick(local(7, 17, 30))
+        assert [c.error for c in box.slack.calls("chat.postMessage") if c.error] == []
+        [daily] = [m for m in box.slack.messages("C0SLA") if m.text.startswith("Daily")]
+        shown = json.dumps(daily.blocks, ensure_ascii=False)
+        assert all(f"<@U0REP{n:02d}> · 1 lead" in shown for n in range(60))
+
+
 def test_digests_post_once_per_period_on_the_timer(database_url: str) -> None:
     with Sandbox(
         database_url=database_url, policy=parse_policy(POLICY), start=local(7, 8, 50)

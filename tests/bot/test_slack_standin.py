@@ -180,6 +180,118 @@ def test_views_publish_refuses_a_non_home_view(client) -> None:
     assert error.response["error"] == "invalid_arguments"
 
 
+# ---- Block Kit limits: Slack refuses the whole message, and keeps nothing ----
+
+
+def section_of(length: int) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "x" * length}}
+
+
+def test_a_section_over_3000_characters_is_invalid_blocks_with_a_pointer(client, standin) -> None:
+    client.chat_postMessage(channel="C0SLA", text="fits", blocks=[SECTION, section_of(3000)])
+    blocks = [SECTION, section_of(3001)]
+    error = slack_error(lambda: client.chat_postMessage(channel="C0SLA", text="x", blocks=blocks))
+    problem = "must be less than 3001 characters [json-pointer:/blocks/1/text/text]"
+    assert error.response.status_code == 200
+    assert error.response.data == {
+        "ok": False,
+        "error": "invalid_blocks",
+        "errors": [problem],
+        "response_metadata": {"messages": [f"[ERROR] {problem}"]},
+    }
+    assert [m.text for m in standin.messages("C0SLA")] == ["fits"]
+
+
+def test_every_broken_rule_is_named(client) -> None:
+    button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "b" * 76}}
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 3001}]},
+        {"type": "actions", "elements": [button] * 26},
+        {"type": "section", "text": {"type": "mrkdwn", "text": ""}},
+        {"type": "section"},
+        {"type": "carousel"},
+    ]
+    error = slack_error(lambda: client.chat_postMessage(channel="C0SLA", text="x", blocks=blocks))
+    errors = error.response["errors"]
+    assert errors[:4] == [
+        "must be less than 151 characters [json-pointer:/blocks/0/text/text]",
+        "no more than 10 items allowed [json-pointer:/blocks/1/elements]",
+        "must be less than 3001 characters [json-pointer:/blocks/2/elements/0/text]",
+        "no more than 25 items allowed [json-pointer:/blocks/3/elements]",
+    ]
+    assert (
+        errors.count(
+            "must be less than 76 characters [json-pointer:/blocks/3/elements/0/text/text]"
+        )
+        == 1
+    )
+    assert errors[-3:] == [
+        "must be more than 0 characters [json-pointer:/blocks/4/text/text]",
+        "missing required field: text [json-pointer:/blocks/5]",
+        "unsupported type: carousel [json-pointer:/blocks/6/type]",
+    ]
+
+
+@pytest.mark.parametrize("count, accepted", [(50, True), (51, False)])
+def test_a_message_holds_at_most_50_blocks(client, standin, count, accepted) -> None:
+    blocks = [{"type": "divider"}] * count
+
+    def post() -> None:
+        client.chat_postMessage(channel="C0SLA", text="x", blocks=blocks)
+
+    if accepted:
+        post()
+    else:
+        error = slack_error(post)
+        assert error.response["errors"] == ["no more than 50 items allowed [json-pointer:/blocks]"]
+    assert len(standin.messages("C0SLA")) == (1 if accepted else 0)
+
+
+def test_updates_and_ephemerals_are_held_to_the_same_limits(client, standin) -> None:
+    ts = client.chat_postMessage(channel="C0SLA", text="kept", blocks=[SECTION])["ts"]
+    long = [section_of(3001)]
+    update = slack_error(lambda: client.chat_update(channel="C0SLA", ts=ts, text="x", blocks=long))
+    assert update.response["error"] == "invalid_blocks"
+    [message] = standin.messages("C0SLA")
+    assert (message.text, message.blocks, message.edits) == ("kept", [SECTION], 0)
+    ephemeral = slack_error(
+        lambda: client.chat_postEphemeral(channel="C0SLA", user="U0REP1", text="x", blocks=long)
+    )
+    assert ephemeral.response["error"] == "invalid_blocks"
+
+
+def test_blocks_that_are_not_a_list_of_objects_are_invalid_blocks_format(standin) -> None:
+    for blocks in ("[{nope", json.dumps({"type": "section"}), json.dumps(["section"])):
+        body = urllib.parse.urlencode({"channel": "C0SLA", "text": "x", "blocks": blocks})
+        answer = raw_post(
+            standin.base_url + "chat.postMessage",
+            body.encode(),
+            "application/x-www-form-urlencoded",
+        )
+        assert answer == {"ok": False, "error": "invalid_blocks_format"}
+    assert standin.messages("C0SLA") == []
+
+
+def test_a_home_view_holds_100_blocks_and_is_refused_as_views_are(client, standin) -> None:
+    client.views_publish(user_id="U0REP1", view={"type": "home", "blocks": [SECTION] * 100})
+    view = {"type": "home", "blocks": [SECTION] * 100 + [section_of(3001)]}
+    error = slack_error(lambda: client.views_publish(user_id="U0REP1", view=view))
+    assert error.response.data == {
+        "ok": False,
+        "error": "invalid_arguments",
+        "response_metadata": {
+            "messages": [
+                "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]",
+                "[ERROR] must be less than 3001 characters"
+                " [json-pointer:/view/blocks/100/text/text]",
+            ]
+        },
+    }
+    assert [len(v["blocks"]) for v in standin.published_views("U0REP1")] == [100]
+
+
 def test_users_info_answers_a_user_object(client, standin) -> None:
     standin.add_user("U0ANA", name="ana", real_name="Ana Ruiz", tz="Europe/Madrid")
     user = client.users_info(user="U0ANA")["user"]

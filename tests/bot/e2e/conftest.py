@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.courier
+from bot.blocks.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, block_errors
 from bot.pacing import ChannelPacer
 from bot.sandbox import HttpAnswer, Sandbox
 from bot.slack_api import DEFAULT_BASE_URL, SlackApi
@@ -174,6 +175,17 @@ def new_lead(box: Sandbox, **overrides: Any) -> dict[str, Any]:
     return answer.json()
 
 
+def leads_of_one_rep(box: Sandbox, count: int) -> str:
+    """Give `count` leads to one rep (the others are away), each qualified a minute after the
+    last from Monday 09:00, so lead-1 is the most urgent; returns the rep."""
+    for rep in REPS[1:]:
+        assert box.slash(rep, "/sla", "away").status == 200
+    for n in range(count):
+        box.clock.set(local(7, 9) + timedelta(minutes=n))
+        assert new_lead(box)["assignee"] == REPS[0]
+    return REPS[0]
+
+
 def lead(box: Sandbox, lead_id: str) -> dict[str, Any]:
     answer = box.get_lead(lead_id)
     assert answer.status == 200, answer.body
@@ -219,10 +231,13 @@ def text_of(message: Any) -> str:
 
 
 def reply(answer: HttpAnswer) -> str:
-    """A slash command's ephemeral reply (asserting it is one)."""
+    """A slash command's ephemeral reply (asserting it is one, and one Slack would show: it
+    comes back in the HTTP answer, so the stand-in never sees it to check its blocks)."""
     assert answer.status == 200, answer.body
     body = answer.json()
     assert body["response_type"] == "ephemeral", body
+    assert len(body.get("text") or "") <= MESSAGE_TEXT, body
+    assert block_errors(body.get("blocks", []), max_blocks=MESSAGE_BLOCKS) == [], body
     return text_of(body)
 
 

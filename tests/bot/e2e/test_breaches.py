@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from bot.blocks.limits import TEXT_SHOWN
 from bot.sandbox import Sandbox
 from tests.bot.e2e.conftest import (
     BREACH,
@@ -141,6 +145,30 @@ def test_breaches_of_one_pass_are_grouped_per_recipient(box: Sandbox):
     assert all(f"lead-{n}" in to_channel.params["text"] for n in (1, 2, 3))
     [to_manager] = alerts(box, MANAGER, BREACH)
     assert all(f"lead-{n}" in to_manager.params["text"] for n in (1, 2, 3))
+
+
+LEAD_LINE = re.compile(r"lead-(\d+) Dana Whitfield")
+
+
+def leads_named(messages: list[Any]) -> list[int]:
+    """The lead numbers the alert lines of `messages` name, in order, once per line."""
+    return [int(n) for m in messages for n in LEAD_LINE.findall(text_of(m.params))]
+
+
+def test_150_breaches_at_once_all_reach_everyone_in_messages_slack_takes(make_box, waits):
+    box: Sandbox = make_box(policy_text(max_open=50))
+    owners = {new_lead(box)["assignee"] for _ in range(150)}  # all due Mon 13:00
+    box.tick(local(7, 13, 1))
+
+    assert [(c.method, c.error) for c in writes(box) if c.error] == []
+    for recipient in (CHANNEL, MANAGER):
+        messages = alerts(box, recipient, BREACH)
+        assert 1 < len(messages) < 150  # grouped, but into messages that fit
+        assert sorted(leads_named(messages)) == sorted([*range(1, 151)] * 2)  # text and blocks
+        assert all(len(m.params["text"]) <= TEXT_SHOWN for m in messages)
+    for owner in owners:
+        assert len(leads_named(alerts(box, owner, BREACH))) == 2 * 50
+    assert len(waits.pacing) >= len(alerts(box, CHANNEL, BREACH)) - 1  # still one post a second
 
 
 def test_reassign_on_breach_hands_the_lead_on_with_a_fresh_window(make_box):

@@ -13,6 +13,7 @@ from tests.bot.e2e.conftest import (
     date_tokens,
     dm_posts,
     lead,
+    leads_of_one_rep,
     local,
     new_lead,
     other_rep,
@@ -52,6 +53,16 @@ def test_list_shows_only_my_open_leads(box: Sandbox):
     for other in {f"lead-{n}" for n in range(1, 5)} - {mine[0]}:
         assert f"*{other}*" not in text
     assert "You have no open leads" in reply(box.slash(MANAGER, "/lead", "list"))
+
+
+def test_a_long_list_shows_the_most_urgent_leads_and_counts_the_rest(make_box):
+    box: Sandbox = make_box(policy_text(max_open=60))
+    rep = leads_of_one_rep(box, 60)
+    text = reply(box.slash(rep, "/lead", "list"))  # reply() checks Slack's limits
+    assert "You have 60 open leads" in text
+    shown = [n for n in range(1, 61) if f"*lead-{n}*" in text]
+    assert shown == list(range(1, len(shown) + 1)) and 20 < len(shown) < 60
+    assert f"…and {60 - len(shown)} more — `/lead LEAD` for any of them" in text
 
 
 def test_disqualify_is_refused_before_the_minimum_attempts(box: Sandbox):
@@ -200,3 +211,36 @@ def test_a_reassigned_lead_keeps_its_live_deadline_and_the_reply_names_that_one(
     reply(box.slash(owner, "/attempt", "lead-1 call no-answer"))  # next due Tue 09:30
     text = reply(box.slash(MANAGER, "/lead", f"reassign lead-1 <@{other_rep(owner)}>"))
     assert date_tokens(text) == [local(8, 9, 30).astimezone(date_tokens(text)[0].tzinfo)]
+
+
+def long_note(n: int) -> str:
+    """A 2,000-character note (the most an attempt keeps), told apart by its first word."""
+    return (f"note{n} " + "lorem " * 400)[:2000]
+
+
+def test_the_card_shows_every_long_note_in_a_reply_slack_takes(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    for n in range(1, 5):
+        reply(box.slash(owner, "/attempt", f"lead-1 call no-answer {long_note(n)}"))
+    text = reply(box.slash(owner, "/lead", "lead-1"))  # reply() checks Slack's limits
+    for n in range(1, 5):
+        assert long_note(n) in text
+
+
+def test_more_long_notes_than_fit_show_the_latest_and_count_the_rest(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.clock.set(local(7, 9, 30))
+    for n in range(1, 8):
+        reply(box.slash(owner, "/attempt", f"lead-1 email {long_note(n)}"))
+    text = reply(box.slash(owner, "/lead", "lead-1"))
+    assert [n for n in range(1, 8) if long_note(n) in text] == [4, 5, 6, 7]
+    assert "*Attempts* · 3 earlier attempts not shown" in text
+
+
+def test_a_closing_reason_that_escapes_past_the_limit_is_cut_not_refused(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    reply(box.slash(owner, "/lead", "reject lead-1 " + "&lt;" * 2000))  # 2,000 "<" as typed
+    assert lead(box, "lead-1")["close_reason"] == "<" * 2000
+    text = reply(box.slash(owner, "/lead", "lead-1"))  # each "<" shows as "&lt;": 8,000 chars
+    assert "*Closed:* &lt;&lt;" in text and "&lt;…" in text

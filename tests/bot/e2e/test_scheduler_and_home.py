@@ -17,9 +17,11 @@ from tests.bot.e2e.conftest import (
     MANAGER,
     alerts,
     lead,
+    leads_of_one_rep,
     local,
     new_lead,
     other_rep,
+    policy_text,
     text_of,
 )
 
@@ -114,3 +116,13 @@ def test_app_home_is_current_each_time_it_opens(box: Sandbox):
     first, second = box.slack.published_views(owner)
     assert "lead-1" in text_of(first)
     assert "lead-1" not in text_of(second) and "You have no open leads" in text_of(second)
+
+
+def test_app_home_with_many_leads_is_a_view_slack_takes(make_box):
+    box: Sandbox = make_box(policy_text(max_open=120))
+    rep = leads_of_one_rep(box, 120)
+    assert box.open_home(rep).status == 200
+    assert [c.error for c in box.slack.calls("views.publish")] == [None]
+    [view] = box.slack.published_views(rep)
+    shown = text_of(view)
+    assert all(f"*lead-{n}*" in shown for n in range(1, 121))
