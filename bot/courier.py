@@ -37,6 +37,13 @@ CALLS_PER_SEND = 3
 conversations.open and chat.postMessage for a fresh card."""
 
 
+REFUSED_AS_MADE = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long"}
+)
+"""Slack's answers about the message itself: sending it again cannot succeed, so it is parked
+(kept, with the error) instead of retried every half hour for ever. Refusals about where it
+goes (a channel the bot left, say) are retried: someone may fix that."""
+
 QUEUED_LEASE = timedelta(minutes=5)
 """How long a claimed notification may wait in a courier's batch before another replica may take
 it: what a courier that died mid-batch costs the notifications it had not reached yet."""
@@ -185,13 +192,15 @@ class Courier:
                 return self._send_card(group[0])
             self._send_message(group)
         except (SlackUnavailable, SlackCallFailed) as error:
+            futile = isinstance(error, SlackCallFailed) and error.error in REFUSED_AS_MADE
             log.warning(
-                "slack refused %s notification(s) of kind %s: %s; will retry",
+                "slack refused %s notification(s) of kind %s: %s; %s",
                 len(group),
                 group[0].kind,
                 error,
+                "parked: the same message would be refused again" if futile else "will retry",
             )
-            self._finish(group, error=str(error))
+            self._finish(group, error=str(error), retry=not futile)
             return 0
         except Exception as error:
             # ids and kind only: the message text is the users' business, not the log's

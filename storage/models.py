@@ -14,6 +14,9 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+TEXT_LIMIT = 2000
+"""The longest note or closing reason kept (a VARCHAR on PostgreSQL): callers check it first."""
+
 
 def _utc(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
@@ -58,7 +61,7 @@ class Lead(SQLModel, table=True):
     routing_note: str | None = Field(default=None, max_length=2000)
     next_check_at: datetime | None = _utc(nullable=True)
     closed_at: datetime | None = _utc(nullable=True)
-    close_reason: str | None = Field(default=None, max_length=2000)
+    close_reason: str | None = Field(default=None, max_length=TEXT_LIMIT)
     closed_by: str | None = Field(default=None, max_length=32)
 
 
@@ -87,7 +90,7 @@ class Attempt(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=20)
     at: datetime = _utc()
     by: str = Field(max_length=32)
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=TEXT_LIMIT)
     follow_up_due: datetime | None = _utc(nullable=True)  # the deadline it set for the next one
 
 

@@ -33,8 +33,13 @@ def context(text: str) -> Block:
 def header(text: str) -> Block:
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": text[:HEADER_TEXT], "emoji": True},
+        "text": {"type": "plain_text", "text": _cut_plain(text, HEADER_TEXT), "emoji": True},
     }
+
+
+def _cut_plain(text: str, limit: int) -> str:
+    """Plain text has no markup to keep whole: cut at the limit, marked with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def divider() -> Block:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.message import Block, Message, context, header, section, sections
+from bot.blocks.message import Block, Message, context, contexts, header, section, sections
 from sla.figures import Figures, Tally
 from sla.routing import RepStanding
 
@@ -54,7 +54,7 @@ def team_status(figures: Figures, standings: list[RepStanding]) -> Message:
         section(sales_line(figures.team)),
     ]
     if reps:
-        blocks.append(context("*Reps* " + " · ".join(reps)))
+        blocks += contexts(["*Reps*", *reps])
     return Message(
         text=f"SLA status {figures.period.label}: {figures.team.accepted}/{figures.target} leads, "
         f"first contact on time {percent(figures.team.on_time_rate)}",

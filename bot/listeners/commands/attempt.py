@@ -19,7 +19,7 @@ def attempt_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> Non
     reference = parsing.lead_ref(args[0] if args else None, ATTEMPT_USAGE)
     channel = parsing.attempt_channel(args[1] if len(args) > 1 else None)
     outcome, used = parsing.maybe_outcome(args[2:])
-    note = parsing.free_text(args[2 + used :])
+    note = parsing.free_text(args[2 + used :], "note")
     actor = body["user_id"]
 
     work = log_attempt_work(

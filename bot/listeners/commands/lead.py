@@ -43,7 +43,7 @@ def lead_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     if verb in _CLOSE:
         usage = f"/lead {verb} LEAD" + (" REASON…" if verb != "convert" else "")
         reference = parsing.lead_ref(args[1] if len(args) > 1 else None, usage)
-        reason = parsing.free_text(args[2:])
+        reason = parsing.free_text(args[2:], "reason")
         ack(
             **run_once(
                 runtime,

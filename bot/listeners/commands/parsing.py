@@ -12,6 +12,7 @@ from datetime import date
 from bot.blocks.mrkdwn import unescape
 from bot.errors import UsageError
 from sla.lead import AttemptChannel, AttemptOutcome, parse_lead_ref
+from storage.models import TEXT_LIMIT
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 CHANNELS = ", ".join(f"`{c}`" for c in AttemptChannel)
@@ -67,9 +68,16 @@ def maybe_outcome(rest: list[str]) -> tuple[AttemptOutcome | None, int]:
         return None, 0
 
 
-def free_text(rest: list[str]) -> str | None:
-    """A note or reason as the user typed it (Slack escapes `&`, `<`, `>` in command text)."""
-    return unescape(" ".join(rest)) or None
+def free_text(rest: list[str], what: str) -> str | None:
+    """A note or reason as the user typed it (Slack escapes `&`, `<`, `>` in command text),
+    refused when longer than leadclock keeps."""
+    text = unescape(" ".join(rest)) or None
+    if text is not None and len(text) > TEXT_LIMIT:
+        raise UsageError(
+            f"That {what} has {len(text):,} characters; leadclock keeps up to {TEXT_LIMIT:,}. "
+            "Shorten it and send the command again."
+        )
+    return text
 
 
 def mention(word: str | None, usage: str) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.blocks.limits import MESSAGE_BLOCKS, SECTION_TEXT, block_errors
-from bot.blocks.message import contexts, cut, pack, sections
+from bot.blocks.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, block_errors
+from bot.blocks.message import contexts, cut, header, pack, sections
+from bot.blocks.status import team_status
+from sla.figures import figures, month_period
+from sla.routing import RepConfig, RepStanding
 
 
 def test_short_text_is_left_alone() -> None:
@@ -61,3 +65,25 @@ def test_packs_hold_every_line_in_order_and_stay_valid(lines: list[str]) -> None
         assert len("\n".join(earlier)) + 1 + len(later[0]) > SECTION_TEXT  # no room was wasted
     assert block_errors(sections(lines), max_blocks=len(lines) or 1) == []
     assert block_errors(contexts(lines), max_blocks=len(lines) or 1) == []
+
+
+def test_a_long_header_is_cut_with_an_ellipsis() -> None:
+    text = header("lead-1: " + "A" * 300)["text"]["text"]
+    assert len(text) == HEADER_TEXT and text.endswith("A…")
+    assert header("lead-1: Dana")["text"]["text"] == "lead-1: Dana"
+
+
+def test_team_status_for_a_large_team_stays_valid() -> None:
+    standings = [
+        RepStanding(RepConfig(f"U0REP{n:03d}"), open_leads=n % 30, away=n % 7 == 0, turn=None)
+        for n in range(200)
+    ]
+    period = month_period(2026, 12, UTC)
+    status = team_status(
+        figures([], period, target=150, now=datetime(2026, 12, 7, tzinfo=UTC)), standings
+    )
+    assert block_errors(status.blocks, max_blocks=MESSAGE_BLOCKS) == []
+    shown = "".join(
+        e["text"] for b in status.blocks if b["type"] == "context" for e in b["elements"]
+    )
+    assert all(f"<@U0REP{n:03d}>" in shown for n in range(200))

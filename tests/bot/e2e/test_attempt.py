@@ -247,3 +247,15 @@ def test_an_attempt_while_waiting_for_an_owner_makes_it_working_once_assigned(ma
     assert lead(box, "lead-4")["status"] == "unassigned"  # still needs an owner
     reply(box.slash(MANAGER, "/lead", f"reassign lead-4 <@{REPS[0]}>"))
     assert lead(box, "lead-4")["status"] == "connected"
+
+
+def test_a_note_longer_than_kept_is_refused_with_its_length_and_changes_nothing(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    text = reply(box.slash(owner, "/attempt", "lead-1 call " + "x" * 2001))
+    assert "That note has 2,001 characters; leadclock keeps up to 2,000" in text
+    assert lead(box, "lead-1")["attempts"] == []
+    text = reply(box.slash(owner, "/lead", "reject lead-1 " + "&amp;" * 2001))  # 2,001 "&"
+    assert "That reason has 2,001 characters" in text
+    assert lead(box, "lead-1")["status"] == "assigned"
+    reply(box.slash(owner, "/attempt", "lead-1 call " + "x" * 2000))  # exactly the limit: kept
+    assert len(lead(box, "lead-1")["attempts"][0]["note"]) == 2000

@@ -467,3 +467,19 @@ def test_a_nudge_held_up_past_its_deadline_is_dropped_and_the_breach_still_goes(
     assert nudges_seen(box, owner) == []
     assert len(alerts(box, owner, BREACH)) == 1
     assert len(dropped(box)) == 1
+
+
+def test_a_message_slack_refuses_for_its_content_is_parked_not_retried_for_ever(box: Sandbox):
+    owner = new_lead(box)["assignee"]
+    box.slack.fail_next("chat.postMessage", error="invalid_blocks")  # the rep's breach alert
+    box.tick(local(7, 13, 1))
+    assert alerts(box, owner, BREACH) == []
+    assert alerts(box, CHANNEL, BREACH) and alerts(box, MANAGER, BREACH)  # the others went
+    tries = len(box.slack.calls("chat.postMessage"))
+    box.tick(local(7, 14, 0))
+    box.tick(local(7, 16, 0))
+    assert len(box.slack.calls("chat.postMessage")) == tries  # never sent again
+    assert box.process is not None
+    with box.process.runtime.transaction() as session:
+        [parked] = session.exec(select(Notification).where(Notification.status == "failed")).all()
+    assert "invalid_blocks" in (parked.last_error or "")
