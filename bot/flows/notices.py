@@ -10,7 +10,6 @@ class NoticeKind(StrEnum):
     BREACH = "breach"  # one line per breach; grouped per recipient and pass
     NUDGE = "nudge"  # reminder before a deadline
     UNASSIGNED = "unassigned"  # nobody could take a lead
-    REASSIGNED = "reassigned"  # a lead moved to someone else
     DIGEST = "digest"  # daily summary / weekly digest, sent as rendered
 
 
@@ -22,5 +21,4 @@ TITLES: dict[NoticeKind, str] = {
     NoticeKind.BREACH: ":rotating_light: SLA breach",
     NoticeKind.NUDGE: ":alarm_clock: Deadline coming up",
     NoticeKind.UNASSIGNED: ":warning: Lead waiting for an owner",
-    NoticeKind.REASSIGNED: ":arrows_counterclockwise: Lead reassigned",
 }
