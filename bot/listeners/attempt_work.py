@@ -7,7 +7,6 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from bot.blocks.replies import attempt_logged
-from bot.flows.access import lead_for_action
 from bot.flows.attempts import log_attempt
 from bot.listeners.once import Reply, ephemeral
 from bot.runtime import Runtime
@@ -26,10 +25,6 @@ def log_attempt_work(
     """The unit of work for `run_once`: record the attempt, answer with where things stand."""
 
     def work(session: Session) -> Reply:
-        # the lead's row lock first, the clock after: a scheduler pass that breached this gap
-        # while we waited has committed by now, so the attempt is stamped after that breach
-        lead_for_action(session, reference, actor=actor, policy=runtime.policy)
-        now = runtime.clock()
         logged = log_attempt(
             session,
             reference,
@@ -38,7 +33,7 @@ def log_attempt_work(
             outcome=outcome,
             note=note,
             policy=runtime.policy,
-            now=now,
+            clock=runtime.clock,
         )
         return ephemeral(
             attempt_logged(
@@ -47,7 +42,7 @@ def log_attempt_work(
                 first=logged.was_first_contact,
                 state=logged.state,
                 policy=runtime.policy,
-                now=now,
+                now=logged.at,
             )
         )
 

@@ -300,7 +300,7 @@ def manager_logs_a_call(box: Sandbox, lead_id: str = "lead-1") -> None:
             outcome=None,
             note=None,
             policy=runtime.policy,
-            now=box.clock(),
+            clock=box.clock,
         )
 
 
