@@ -92,7 +92,7 @@ def _check(
             continue
         if timer.kind is TimerKind.BREACH:
             gap = next(g for g in chain if (g.kind, g.deadline) == timer.gap_id)
-            _breach(session, lead, record, gap, policy=policy, now=now)
+            _breach(session, lead, record, gap, key=timer.key, policy=policy, now=now)
             report.breaches += 1
         elif timer.stale(now):
             continue  # its deadline has passed; the breach says what matters
@@ -105,13 +105,21 @@ def _check(
 
 
 def _breach(
-    session: Session, lead: Lead, record: LeadRecord, gap: Gap, *, policy: Policy, now: datetime
+    session: Session,
+    lead: Lead,
+    record: LeadRecord,
+    gap: Gap,
+    *,
+    key: str,
+    policy: Policy,
+    now: datetime,
 ) -> None:
     """Record a missed deadline against whoever owned the lead then, and tell everyone once.
 
     The rep, the SLA channel and the managers get the same facts; only the rep is asked to act,
     and only while the gap is still open. With `reassign_on_breach` a first contact still
     missing moves the lead on before anyone is told, so the messages say where it went.
+    `key` is the breach timer's, which makes each message once-only per recipient.
     """
     owner = record.owner_at(gap.deadline)
     leads.record_breach(
@@ -156,7 +164,6 @@ def _breach(
         audience.append((owner, facts))
     audience.append((policy.slack.sla_channel, facts))
     audience += [(manager, facts) for manager in sorted(policy.slack.managers)]
-    key = f"{gap.kind}:{gap.deadline.isoformat()}"
     for recipient, text in audience:
         if recipient:
             outbox.enqueue(
